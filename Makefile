@@ -1,0 +1,68 @@
+# kafkaops.kraft: `make lab` deploys the local lab, `make test` proves a change.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+BIN         := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+KAFKA_VERSION ?= 3.9.1
+ARCHIVE     := build/dist/kafka_2.13-$(KAFKA_VERSION).tgz
+COLLECTION  := build/collections/ansible_collections/kafkaops/kraft
+SCENARIOS   ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+
+.PHONY: help setup host-deps venv collection archive image lab lab-down lint unit integration molecule test clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+setup: host-deps venv collection archive ## everything a fresh machine needs
+
+host-deps: ## Debian packages for podman hosts, Maven and the browser test
+	tools/install-host-deps.sh
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+collection: $(COLLECTION)
+$(COLLECTION):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+archive: $(ARCHIVE) ## Kafka distribution archive from the release jars (cached)
+$(ARCHIVE):
+	tools/build-kafka-archive.sh $(KAFKA_VERSION)
+
+image: host-deps ## Debian bookworm systemd image for lab and Molecule hosts (cached)
+	tools/build-image.sh
+
+lab: setup image ## start the local lab and deploy site.yml onto it
+	tools/lab.sh up
+
+lab-down: ## remove the lab containers and network
+	tools/lab.sh down
+
+lint: venv collection ## yamllint, ansible-lint, ruff
+	yamllint -s .
+	ansible-lint
+	ruff check .
+	ruff format --check .
+
+unit: venv collection ## pure-logic unit tests
+	pytest -q tests/unit
+
+integration: setup ## pytest against a real Kafka broker started by the tests
+	pytest -q tests/integration
+
+molecule: setup image ## every Molecule scenario
+	for s in $(SCENARIOS); do molecule test -s $$s; done
+
+test: lint unit integration molecule ## everything CI runs
+
+clean: lab-down
+	rm -rf build
