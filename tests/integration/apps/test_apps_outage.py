@@ -37,18 +37,28 @@ def test_outage_gives_503_then_apps_recover_without_restart(producer, consumer, 
         kafka_broker.start()
     try:
         started = time.monotonic()
-        recovered = {app.kind + str(app.port): app.wait_ready(60) for app in (producer, consumer, late_producer)}
-        print(f"ready again after broker start: { {k: round(v, 1) for k, v in recovered.items()} }"
-              f" (total {time.monotonic() - started:.1f}s)")
+        apps = [app for app in (producer, consumer, late_producer) if app is not None]
+        recovered = {f"{app.kind}:{app.port}": app.wait_ready(60) for app in apps}
+        print(
+            f"ready again after broker start: { {k: round(v, 1) for k, v in recovered.items()} }"
+            f" (total {time.monotonic() - started:.1f}s)"
+        )
         r = httpx.post(late_producer.url + "/send", json={"after": "recovery"})
         assert r.status_code == 200, r.text
         meta = r.json()
-        wait_for(lambda: [m for m in httpx.get(consumer.url + "/messages").json()["messages"]
-                          if (m["partition"], m["offset"]) == (meta["partition"], meta["offset"])], timeout=20)
+        wait_for(
+            lambda: [
+                m
+                for m in httpx.get(consumer.url + "/messages").json()["messages"]
+                if (m["partition"], m["offset"]) == (meta["partition"], meta["offset"])
+            ],
+            timeout=20,
+        )
         assert httpx.post(producer.url + "/send", json={"after": "recovery"}).status_code == 200
         assert "Connected: consuming" in httpx.get(consumer.url + "/").text
     finally:
-        late_producer.stop()
+        if late_producer is not None:
+            late_producer.stop()
 
 
 def _answers(app: AppProcess) -> bool:

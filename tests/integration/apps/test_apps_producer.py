@@ -35,7 +35,9 @@ def messages(consumer: AppProcess) -> list[dict]:
 def test_seed_curl_returns_offset_and_record_is_in_kafka(producer, consumer, app_env, kafka_broker):
     # Byte for byte what the seed's curl sends.
     started = time.perf_counter()
-    r = httpx.post(producer.url + "/send", content=b'{"key": "Hello Kafka!"}', headers={"Content-Type": "application/json"})
+    r = httpx.post(
+        producer.url + "/send", content=b'{"key": "Hello Kafka!"}', headers={"Content-Type": "application/json"}
+    )
     latency = time.perf_counter() - started
     assert r.status_code == 200, r.text
     meta = r.json()
@@ -49,8 +51,12 @@ def test_seed_curl_returns_offset_and_record_is_in_kafka(producer, consumer, app
 def test_consumer_shows_record_in_messages_and_page(producer, consumer):
     r = httpx.post(producer.url + "/send", json={"shown": "on the page"}, params={"key": "k1"})
     meta = r.json()
-    seen = wait_for(lambda: [m for m in messages(consumer) if m["offset"] == meta["offset"]
-                             and m["partition"] == meta["partition"]], timeout=10)
+    seen = wait_for(
+        lambda: [
+            m for m in messages(consumer) if m["offset"] == meta["offset"] and m["partition"] == meta["partition"]
+        ],
+        timeout=10,
+    )
     assert seen[0]["key"] == "k1" and json.loads(seen[0]["value"]) == {"shown": "on the page"}
     page = httpx.get(consumer.url + "/")
     assert "{&quot;shown&quot;:&quot;on the page&quot;}" in page.text
@@ -93,8 +99,9 @@ def test_batch_json_array_and_ndjson(producer, kafka_broker):
     assert [x["index"] for x in results] == [0, 1, 2] and all(x["ok"] for x in results)
     last = results[2]
     assert read_record(kafka_broker.bootstrap, last["topic"], last["partition"], last["offset"]).value == b'{"n":3}'
-    nd = httpx.post(producer.url + "/send/batch", content=b'{"a":1}\n{"b":2}\n',
-                    headers={"Content-Type": "application/x-ndjson"})
+    nd = httpx.post(
+        producer.url + "/send/batch", content=b'{"a":1}\n{"b":2}\n', headers={"Content-Type": "application/x-ndjson"}
+    )
     assert nd.status_code == 200 and nd.json()["sent"] == 2
 
 
@@ -126,8 +133,10 @@ def test_large_value_is_truncated_on_page(producer, consumer):
     r = httpx.post(producer.url + "/send", json=big)
     assert r.status_code == 200, r.text
     meta = r.json()
-    entry = wait_for(lambda: [m for m in messages(consumer) if (m["partition"], m["offset"]) ==
-                              (meta["partition"], meta["offset"])], timeout=15)[0]
+    entry = wait_for(
+        lambda: [m for m in messages(consumer) if (m["partition"], m["offset"]) == (meta["partition"], meta["offset"])],
+        timeout=15,
+    )[0]
     assert entry["truncated"] and entry["value_bytes"] > 900_000
     page = httpx.get(consumer.url + "/")
     assert f"truncated: 2000 of {entry['value_bytes']} characters shown" in page.text

@@ -9,8 +9,14 @@ from kafkaops_apps.consumer.page import CSP, render
 
 STATUS = {
     "kafka": {"reachable": True, "topic_exists": True, "error": None, "checked_at": 0},
-    "member": True, "group": "test-group", "topic": "test-topic", "partitions": [0, 2], "lag": {}, "total_lag": 3,
-    "consumed": 1, "error": None,
+    "member": True,
+    "group": "test-group",
+    "topic": "test-topic",
+    "partitions": [0, 2],
+    "lag": {},
+    "total_lag": 3,
+    "consumed": 1,
+    "error": None,
 }
 
 

@@ -44,8 +44,14 @@ def test_invalid_setting_is_named(env, name):
 
 
 def test_secrets_stay_out_of_repr():
-    s = parse_settings({**BASE, "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_USERNAME": "u",
-                        "KAFKA_SASL_PASSWORD": "hunter2"})
+    s = parse_settings(
+        {
+            **BASE,
+            "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+            "KAFKA_SASL_USERNAME": "u",
+            "KAFKA_SASL_PASSWORD": "hunter2",
+        }
+    )
     assert s.sasl_mechanism == "PLAIN"
     assert "hunter2" not in repr(s)
 
@@ -63,7 +69,11 @@ def test_bad_setting_fails_at_start_with_one_line(tmp_path):
     apps = Path(__file__).resolve().parents[3] / "apps"
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(apps), "BUFFER_SIZE": "lots", "KAFKA_BOOTSTRAP_SERVERS": "k:1"}
     run = subprocess.run(
-        [sys.executable, "-m", "kafkaops_apps.consumer"], env=env, cwd=tmp_path, capture_output=True, text=True,
+        [sys.executable, "-m", "kafkaops_apps.consumer"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert run.returncode != 0

@@ -1,0 +1,1 @@
+"""Kafka consumer viewer app (port 8002)."""

@@ -1,0 +1,12 @@
+"""`python -m kafkaops_apps.consumer [--env-file PATH]`."""
+
+from kafkaops_apps.consumer.app import create_app
+from kafkaops_apps.runner import main_from, serve
+
+
+def main() -> None:
+    serve(create_app, lambda s: s.consumer_port, main_from())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""The consumer loop: group member of test-group, buffer first, then commit (at-least-once).
+
+aiokafka consumers cannot be restarted after stop() and start() raises when no broker
+answers, so a supervisor builds a fresh consumer after each failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from ..kafka import KafkaHealth, bounded, client_options, stop_quietly
+from ..settings import Settings
+from .buffer import MessageBuffer
+
+log = logging.getLogger(__name__)
+POLL_MS = 500
+
+
+class ConsumerService:
+    def __init__(self, settings: Settings, buffer: MessageBuffer):
+        self.settings = settings
+        self.buffer = buffer
+        self.health = KafkaHealth(settings)
+        self.consumer: AIOKafkaConsumer | None = None
+        self.member = False  # joined the group and polling
+        self.assigned: list[int] = []
+        self.lag: dict[int, int | None] = {}
+        self.consumed = 0
+        self.records_counter: Any = None  # a prometheus Counter, set by the app
+        self.commit_failures = 0
+        self.last_error: str | None = None
+        self._next_offsets: dict[TopicPartition, int] = {}  # to commit
+        self._positions: dict[TopicPartition, int] = {}  # next offset per owned partition, for lag
+        self._task: asyncio.Task | None = None
+        self._closing = asyncio.Event()
+
+    async def start(self) -> None:
+        self.health.start()
+        self._task = asyncio.create_task(self._supervise(), name="consumer-supervisor")
+
+    async def stop(self) -> None:
+        """Graceful exit on SIGTERM: the loop commits, then the consumer leaves the group."""
+        self._closing.set()
+        if self._task:
+            try:
+                await bounded(asyncio.shield(self._task), self.settings.send_timeout_s + 5)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+        await self.health.stop()
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        timeout_ms = int(self.settings.connect_timeout_s * 1000)
+        return AIOKafkaConsumer(
+            self.settings.topic,
+            **client_options(self.settings),
+            client_id="kafkaops-consumer",
+            group_id=self.settings.group_id,
+            enable_auto_commit=False,  # commit ourselves, only after the buffer holds the records
+            auto_offset_reset=self.settings.auto_offset_reset,
+            session_timeout_ms=max(10_000, 2 * timeout_ms),
+            heartbeat_interval_ms=1000,
+            max_poll_records=500,
+        )
+
+    async def _supervise(self) -> None:
+        backoff = 0.5
+        while not self._closing.is_set():
+            consumer = self._new_consumer()
+            try:
+                # start() waits for metadata and the first assignment; both can block while Kafka is down.
+                await bounded(consumer.start(), self.settings.connect_timeout_s * 3)
+                self.consumer, self.member, backoff = consumer, True, 0.5
+                self._positions = {}
+                self.last_error = None
+                log.info("consumer joined group %s", self.settings.group_id)
+                self.health.changed.set()
+                await self._consume(consumer)
+            except Exception as exc:  # noqa: BLE001 - any failure: rebuild the consumer after a pause
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("consumer failed (%s); restarting in %.1fs", self.last_error, backoff)
+            finally:
+                self.member, self.consumer, self.assigned = False, None, []
+                await self._commit(consumer)
+                # stop() leaves the group so the partitions move to other instances at once.
+                await stop_quietly(consumer, self.settings.connect_timeout_s, "consumer")
+            if not self._closing.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await bounded(self._closing.wait(), backoff)
+                backoff = min(backoff * 2, 10)
+
+    async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        while not self._closing.is_set():
+            # getmany() is called even with no partitions so the member is not evicted (#720).
+            batches = await bounded(consumer.getmany(timeout_ms=POLL_MS), self.settings.connect_timeout_s + 1)
+            for tp, records in batches.items():
+                for record in records:
+                    self.buffer.add(
+                        record.partition,
+                        record.offset,
+                        record.timestamp,
+                        record.key,
+                        record.value,
+                        list(record.headers or ()),
+                    )
+                    self.consumed += 1
+                    if self.records_counter is not None:
+                        self.records_counter.inc()
+                if records:
+                    self._next_offsets[tp] = self._positions[tp] = records[-1].offset + 1
+            if batches:
+                await self._commit(consumer)
+            await self._refresh(consumer)
+
+    async def _commit(self, consumer: AIOKafkaConsumer) -> None:
+        if not self._next_offsets:
+            return
+        offsets, self._next_offsets = self._next_offsets, {}
+        try:
+            await bounded(consumer.commit(offsets), self.settings.send_timeout_s)
+        except Exception as exc:  # noqa: BLE001 - uncommitted records are redelivered and deduplicated
+            self.commit_failures += 1
+            log.warning("commit failed (%s); records will be redelivered", type(exc).__name__)
+
+    async def _refresh(self, consumer: AIOKafkaConsumer) -> None:
+        """Owned partitions and lag (high watermark minus our next offset) for the page."""
+        tps = sorted(consumer.assignment(), key=lambda tp: tp.partition)
+        lag: dict[int, int | None] = {}
+        for tp in tps:
+            if tp not in self._positions:
+                with contextlib.suppress(Exception):
+                    self._positions[tp] = await bounded(consumer.position(tp), 1)
+            high, pos = consumer.highwater(tp), self._positions.get(tp)
+            lag[tp.partition] = max(high - pos, 0) if high is not None and pos is not None else None
+        for tp in set(self._positions) - set(tps):
+            del self._positions[tp]
+        assigned = [tp.partition for tp in tps]
+        if assigned != self.assigned or lag != self.lag:
+            self.assigned, self.lag = assigned, lag
+            self.buffer.notify()
+
+    def status(self) -> dict[str, Any]:
+        known = [v for v in self.lag.values() if v is not None]
+        return {
+            "kafka": self.health.as_dict(),
+            "member": self.member,
+            "group": self.settings.group_id,
+            "topic": self.settings.topic,
+            "partitions": self.assigned,
+            "lag": {str(p): v for p, v in self.lag.items()},
+            "total_lag": sum(known) if known else None,
+            "consumed": self.consumed,
+            "error": self.last_error,
+        }

@@ -1,0 +1,1 @@
+"""HTTP to Kafka producer app (port 8001)."""

@@ -1,0 +1,154 @@
+"""Producer HTTP API (port 8001): POST /send and /send/batch publish JSON to the topic."""
+
+from __future__ import annotations
+
+import time
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from aiokafka.structs import RecordMetadata
+from fastapi import FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from .. import __version__
+from ..kafka import quiet_aiokafka_logs
+from ..metrics import metrics_response
+from ..runner import settings_or_exit
+from ..settings import Settings
+from .body import (
+    JSON_TYPES,
+    NDJSON_TYPES,
+    BodyError,
+    parse_batch,
+    parse_single,
+    read_limited,
+    record_headers,
+    require_type,
+)
+from .metrics import ProducerMetrics
+from .service import KafkaUnavailable, ProducerService, RecordTooLarge
+
+KeyQuery = Annotated[str | None, Query(description="Kafka record key (optional); the body's fields are never the key")]
+KeyHeader = Annotated[str | None, Header(alias="X-Record-Key", description="Record key; the query parameter wins")]
+
+JSON_BODY = {"content": {"application/json": {"schema": {"example": {"key": "Hello Kafka!"}}}}, "required": True}
+BATCH_BODY = {
+    "content": {
+        "application/json": {"schema": {"type": "array", "items": {}}, "example": [{"a": 1}, {"b": 2}]},
+        "application/x-ndjson": {"schema": {"type": "string"}, "example": '{"a": 1}\n{"b": 2}\n'},
+    },
+    "required": True,
+}
+
+
+def _meta(md: RecordMetadata) -> dict[str, Any]:
+    return {"topic": md.topic, "partition": md.partition, "offset": md.offset, "timestamp": md.timestamp}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or settings_or_exit()
+    service = ProducerService(settings)
+    metrics = ProducerMetrics()
+    retry_after = {"Retry-After": str(settings.retry_after_s)}
+    quiet_aiokafka_logs()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(title="Kafka producer", version=__version__, lifespan=lifespan)
+    app.state.service = service
+
+    def error(endpoint: str, status: int, kind: str, detail: Any, headers: dict | None = None) -> JSONResponse:
+        metrics.requests.labels(endpoint, str(status)).inc()
+        metrics.errors.labels(kind).inc()
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+    def unavailable(endpoint: str, exc: Exception) -> JSONResponse:
+        detail = {"error": "Kafka unavailable", "message": str(exc)}
+        return error(endpoint, 503, "kafka_unavailable", detail, retry_after)
+
+    async def body_of(request: Request, allowed: tuple[str, ...]) -> tuple[str, bytes]:
+        kind = require_type(request.headers.get("content-type"), allowed)
+        body = await read_limited(request.stream(), request.headers.get("content-length"), settings.max_body_bytes)
+        return kind, body
+
+    def key_of(query_key: str | None, header_key: str | None) -> bytes | None:
+        key = query_key if query_key is not None else header_key
+        return key.encode() if key is not None else None
+
+    @app.post("/send", openapi_extra={"requestBody": JSON_BODY}, summary="Publish one JSON document")
+    async def send(request: Request, key: KeyQuery = None, x_record_key: KeyHeader = None) -> JSONResponse:
+        """Answers after Kafka acknowledged the record (acks=all, idempotent). Record headers come from
+        `X-Record-Header-<name>` request headers."""
+        started = time.perf_counter()
+        try:
+            _, body = await body_of(request, JSON_TYPES)
+            value = parse_single(body)
+            md = await service.send_one(value, key_of(key, x_record_key), record_headers(request.headers.raw))
+        except BodyError as exc:
+            return error("/send", exc.status, f"http_{exc.status}", exc.detail)
+        except RecordTooLarge as exc:
+            return error("/send", 413, "record_too_large", {"error": "record too large for Kafka", "message": str(exc)})
+        except KafkaUnavailable as exc:
+            return unavailable("/send", exc)
+        metrics.latency.observe(time.perf_counter() - started)
+        metrics.records.inc()
+        metrics.requests.labels("/send", "200").inc()
+        return JSONResponse(_meta(md))
+
+    @app.post("/send/batch", openapi_extra={"requestBody": BATCH_BODY}, summary="Publish a JSON array or NDJSON")
+    async def send_batch(request: Request, key: KeyQuery = None, x_record_key: KeyHeader = None) -> JSONResponse:
+        """One record per array element or NDJSON line; the answer lists a result per record, in order.
+        200 when all were acknowledged, 207 when some failed, 503 when none could be sent."""
+        started = time.perf_counter()
+        try:
+            kind, body = await body_of(request, JSON_TYPES + NDJSON_TYPES)
+            values = parse_batch(body, kind)
+            results = await service.send_many(values, key_of(key, x_record_key), record_headers(request.headers.raw))
+        except BodyError as exc:
+            return error("/send/batch", exc.status, f"http_{exc.status}", exc.detail)
+        except RecordTooLarge as exc:
+            return error("/send/batch", 413, "record_too_large", {"error": "record too large", "message": str(exc)})
+        except KafkaUnavailable as exc:
+            return unavailable("/send/batch", exc)
+        items = []
+        for index, result in enumerate(results):
+            if isinstance(result, RecordMetadata):
+                items.append({"index": index, "ok": True, **_meta(result)})
+            else:
+                kind = "record_too_large" if isinstance(result, RecordTooLarge) else "kafka_unavailable"
+                metrics.errors.labels(kind).inc()
+                items.append({"index": index, "ok": False, "error": kind, "message": str(result)})
+        sent = sum(item["ok"] for item in items)
+        metrics.records.inc(sent)
+        status = 200 if sent == len(items) else 207 if sent else 503
+        if sent:
+            metrics.latency.observe(time.perf_counter() - started)
+        metrics.requests.labels("/send/batch", str(status)).inc()
+        return JSONResponse(
+            {"sent": sent, "failed": len(items) - sent, "results": items},
+            status_code=status,
+            headers=retry_after if status != 200 else None,
+        )
+
+    @app.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="Readiness: Kafka metadata can be fetched and the producer is connected")
+    async def readyz() -> JSONResponse:
+        ready = service.health.ready and service.producer is not None
+        body = {"ready": ready, "producer_connected": service.producer is not None, "kafka": service.health.as_dict()}
+        return JSONResponse(body, status_code=200 if ready else 503, headers=None if ready else retry_after)
+
+    @app.get("/metrics", summary="Prometheus metrics")
+    async def prometheus():
+        metrics.kafka_up.set(1 if service.health.reachable else 0)
+        return metrics_response(metrics.registry)
+
+    return app

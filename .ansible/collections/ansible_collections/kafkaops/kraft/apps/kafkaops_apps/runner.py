@@ -1,0 +1,48 @@
+"""Process entry shared by both apps: settings first (one-line failure), then uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+import uvicorn
+from fastapi import FastAPI
+
+from .settings import Settings, SettingsError, load_settings
+
+# SSE streams never end by themselves; bound the wait so SIGTERM reaches the lifespan
+# shutdown (commit, leave group) promptly.
+GRACEFUL_SHUTDOWN_S = 5
+
+
+def settings_or_exit(env_file: str | os.PathLike[str] | None = None) -> Settings:
+    try:
+        return load_settings(env_file)
+    except SettingsError as exc:
+        raise SystemExit(f"kafkaops: {exc}") from None
+
+
+def serve(create_app: Callable[[Settings], FastAPI], port_of: Callable[[Settings], int], env_file=None) -> None:
+    settings = settings_or_exit(env_file)
+    # uvicorn configures only its own loggers; the apps' and aiokafka's go through the root.
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=port_of(settings),
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        server_header=False,
+    )
+
+
+def main_from(argv: list[str] | None = None) -> str | None:
+    """Optional `--env-file PATH` argument for the module commands."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "--env-file":
+        return args[1]
+    if args:
+        raise SystemExit("usage: python -m kafkaops_apps.{producer|consumer} [--env-file PATH]")
+    return None

@@ -1,0 +1,219 @@
+"""Derive the KRaft cluster topology from the inventory alone.
+
+A host in group ``kafka_controllers`` and/or ``kafka_brokers`` runs one node by
+default (``kafka_kraft_node_id``). A host may instead list several nodes in
+``kafka_kraft_nodes`` (the seed's several-nodes-on-one-VM layout); their ports
+and log dirs then default to the seed's scheme (9092+i, 10092+i,
+/var/kafka/logs/broker<i+1>).
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+DEFAULTS = {
+    "client_port": 9092,
+    "controller_port": 10092,
+    "data_root": "/var/kafka/logs",
+    "controllers_group": "kafka_controllers",
+    "brokers_group": "kafka_brokers",
+    "listen_address": "0.0.0.0",  # noqa: S104 - brokers serve remote clients
+}
+
+
+def _setting(hv, key):
+    return hv.get("kafka_kraft_" + key, DEFAULTS[key])
+
+
+def _roles_from_groups(host, hv):
+    groups = hv.get("group_names", [])
+    roles = []
+    if _setting(hv, "brokers_group") in groups:
+        roles.append("broker")
+    if _setting(hv, "controllers_group") in groups:
+        roles.append("controller")
+    return roles
+
+
+def _as_int(value, what, host):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError(f"{host}: {what} must be an integer, got {value!r}") from None
+
+
+def _host_nodes(host, hv):
+    explicit = hv.get("kafka_kraft_nodes")
+    group_roles = _roles_from_groups(host, hv)
+    if explicit:
+        specs, several = explicit, len(explicit) > 1
+    else:
+        if "kafka_kraft_node_id" not in hv:
+            raise AnsibleFilterError(f"{host}: set kafka_kraft_node_id (or kafka_kraft_nodes) in the inventory")
+        specs, several = [{"id": hv["kafka_kraft_node_id"]}], False
+    nodes = []
+    for index, spec in enumerate(specs):
+        if "id" not in spec:
+            raise AnsibleFilterError(f"{host}: every entry of kafka_kraft_nodes needs an id")
+        node_id = _as_int(spec["id"], "node id", host)
+        roles = list(spec.get("roles") or group_roles)
+        if not roles or set(roles) - {"broker", "controller"}:
+            raise AnsibleFilterError(
+                f"{host}: node {node_id} has roles {roles!r}; put the host in "
+                f"{_setting(hv, 'brokers_group')} and/or {_setting(hv, 'controllers_group')}, "
+                "or give roles: [broker, controller]"
+            )
+        offset = index if several else 0
+        data_root = _setting(hv, "data_root")
+        nodes.append(
+            {
+                "host": host,
+                "id": node_id,
+                "roles": sorted(roles),
+                "broker": "broker" in roles,
+                "controller": "controller" in roles,
+                "client_port": _as_int(spec.get("client_port", _setting(hv, "client_port") + offset), "port", host),
+                "controller_port": _as_int(
+                    spec.get("controller_port", _setting(hv, "controller_port") + offset), "port", host
+                ),
+                "advertised_host": spec.get("advertised_host", hv.get("kafka_kraft_advertised_host", host)),
+                "listen_address": spec.get("listen_address", _setting(hv, "listen_address")),
+                "log_dir": spec.get("log_dir", f"{data_root}/broker{index + 1}" if several else data_root),
+                "name": f"node{node_id}",
+                "service": f"kafka-node{node_id}",
+            }
+        )
+    return nodes
+
+
+def kraft_nodes(hosts, hostvars):
+    nodes = []
+    for host in hosts:
+        nodes.extend(_host_nodes(host, hostvars[host]))
+    return sorted(nodes, key=lambda n: n["id"])
+
+
+def kraft_problems(nodes):
+    """Topology errors that must stop a deployment before anything changes."""
+    problems = []
+    seen_ids = {}
+    for node in nodes:
+        if node["id"] in seen_ids:
+            problems.append(f"duplicate node id {node['id']} on {seen_ids[node['id']]} and {node['host']}")
+        seen_ids.setdefault(node["id"], node["host"])
+        if node["id"] < 0:
+            problems.append(f"node id {node['id']} on {node['host']} is negative")
+    ports = {}
+    for node in nodes:
+        for kind in ("client_port", "controller_port"):
+            key = (node["host"], node[kind])
+            if key in ports:
+                problems.append(f"port {node[kind]} on {node['host']} is used by node {ports[key]} and node {node['id']}")
+            ports.setdefault(key, node["id"])
+            if not 1 <= node[kind] <= 65535:
+                problems.append(f"{kind} {node[kind]} of node {node['id']} is out of range")
+    logdirs = {}
+    for node in nodes:
+        key = (node["host"], node["log_dir"])
+        if key in logdirs:
+            problems.append(f"log dir {node['log_dir']} on {node['host']} is shared by nodes {logdirs[key]} and {node['id']}")
+        logdirs.setdefault(key, node["id"])
+    if not any(n["controller"] for n in nodes):
+        problems.append("no controller: put at least one host in the controllers group")
+    if not any(n["broker"] for n in nodes):
+        problems.append("no broker: put at least one host in the brokers group")
+    return problems
+
+
+def kraft_quorum_voters(nodes):
+    return ",".join(f"{n['id']}@{n['advertised_host']}:{n['controller_port']}" for n in nodes if n["controller"])
+
+
+def kraft_quorum_bootstrap(nodes):
+    return ",".join(f"{n['advertised_host']}:{n['controller_port']}" for n in nodes if n["controller"])
+
+
+def kraft_bootstrap_servers(hosts, hostvars):
+    """Client bootstrap list, e.g. for the apps' KAFKA_BOOTSTRAP_SERVERS."""
+    return ",".join(f"{n['advertised_host']}:{n['client_port']}" for n in kraft_nodes(hosts, hostvars) if n["broker"])
+
+
+def kraft_meta_properties(text):
+    """Parse a log dir's meta.properties into cluster_id, node_id, directory_id."""
+    props = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            props[key.strip()] = value.strip()
+    node_id = props.get("node.id")
+    return {
+        "cluster_id": props.get("cluster.id"),
+        "node_id": int(node_id) if node_id is not None and node_id.lstrip("-").isdigit() else None,
+        "directory_id": props.get("directory.id"),
+        "version": props.get("version"),
+    }
+
+
+def kraft_node_dirs(nodes, config_dir, app_log_root, user, group):
+    """Directories each local node needs: config (root-owned), data and logs (Kafka-owned)."""
+    dirs = []
+    for node in nodes:
+        dirs.append({"path": f"{config_dir}/{node['name']}", "owner": "root", "group": group, "mode": "0750"})
+        for path in (node["log_dir"], f"{app_log_root}/{node['name']}"):
+            dirs.append({"path": path, "owner": user, "group": group, "mode": "0750"})
+    return dirs
+
+
+def kraft_restart_queue(nodes, hostvars, play_hosts):
+    """Nodes that were running before this run and whose config changed.
+
+    Brokers come first and controllers last, so the quorum is disturbed last.
+    """
+    queue = []
+    for node in nodes:
+        if node["host"] not in play_hosts:
+            continue
+        hv = hostvars[node["host"]]
+        services = (hv.get("ansible_facts") or {}).get("services") or {}
+        was_running = services.get(node["service"] + ".service", {}).get("state") == "running"
+        if was_running and node["id"] in (hv.get("_kafka_kraft_changed_nodes") or []):
+            queue.append(node)
+    return sorted(queue, key=lambda n: (n["controller"], n["id"]))
+
+
+NOT_LISTED = 2**31
+
+
+def kraft_replica_lag(replication_output, node_id):
+    """Lag of ``node_id`` in ``kafka-metadata-quorum describe --replication`` output.
+
+    A node missing from the table has not joined the quorum yet: it gets a lag
+    no threshold accepts.
+    """
+    lines = [line.split() for line in replication_output.splitlines() if line.strip()]
+    if not lines or "Lag" not in lines[0] or "NodeId" not in lines[0]:
+        return NOT_LISTED
+    id_col, lag_col = lines[0].index("NodeId"), lines[0].index("Lag")
+    for row in lines[1:]:
+        if len(row) > max(id_col, lag_col) and row[id_col] == str(node_id):
+            try:
+                return int(row[lag_col])
+            except ValueError:
+                return NOT_LISTED
+    return NOT_LISTED
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "kraft_nodes": kraft_nodes,
+            "kraft_problems": kraft_problems,
+            "kraft_quorum_voters": kraft_quorum_voters,
+            "kraft_quorum_bootstrap": kraft_quorum_bootstrap,
+            "kraft_bootstrap_servers": kraft_bootstrap_servers,
+            "kraft_meta_properties": kraft_meta_properties,
+            "kraft_replica_lag": kraft_replica_lag,
+            "kraft_node_dirs": kraft_node_dirs,
+            "kraft_restart_queue": kraft_restart_queue,
+        }

@@ -1,0 +1,35 @@
+"""Independent views of the broker (straight kafka-python, not the modules under test)."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from kafka.admin import ConfigResource
+
+
+def describe(admin, name):
+    meta = admin.describe_topics([name])[0]
+    if meta["error_code"] == 3:
+        return None
+    return {p["partition_index"]: p["replica_nodes"] for p in meta["partitions"]}
+
+
+def overrides(admin, name):
+    entries = admin.describe_configs([ConfigResource("TOPIC", name)], config_filter="all")["topic"][name]
+    return {k: v["value"] for k, v in entries.items() if v["config_source"] == "DYNAMIC_TOPIC_CONFIG"}
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.2)
+
+
+def free_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

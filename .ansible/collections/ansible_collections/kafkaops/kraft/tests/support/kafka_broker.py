@@ -1,0 +1,132 @@
+"""A real single-node Kafka KRaft broker on 127.0.0.1 for integration tests.
+
+It runs from the project's Kafka archive (tools/build-kafka-archive.sh), so the
+tests exercise the same jars the roles install. Ports stay fixed across
+stop()/start(), so clients can be tested for recovery after an outage.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tarfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+KAFKA_VERSION = os.environ.get("KAFKA_VERSION", "3.9.1")
+SCALA_VERSION = "2.13"
+DIST = REPO / "build" / "dist" / f"kafka_{SCALA_VERSION}-{KAFKA_VERSION}.tgz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def kafka_home(cache: Path = REPO / "build" / "unpacked") -> Path:
+    """Unpack the archive once per checkout and return its root."""
+    home = cache / DIST.name.removesuffix(".tgz")
+    if not (home / "libs").is_dir():
+        if not DIST.is_file():
+            subprocess.run([str(REPO / "tools" / "build-kafka-archive.sh"), KAFKA_VERSION], check=True)
+        cache.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(DIST) as tar:
+            tar.extractall(cache, filter="data")
+    return home
+
+
+class KafkaBroker:
+    """One combined broker+controller node; call start() then stop()."""
+
+    def __init__(self, workdir: Path, extra_props: dict[str, str] | None = None, heap: str = "384m"):
+        self.home = kafka_home()
+        self.workdir = workdir
+        self.port = free_port()
+        self.controller_port = free_port()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.heap = heap
+        self.proc: subprocess.Popen | None = None
+        self.log = workdir / "broker.out"
+        props = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "log.dirs": str(workdir / "data"),
+            "num.partitions": "1",
+            "offsets.topic.replication.factor": "1",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "auto.create.topics.enable": "false",
+        }
+        props.update(extra_props or {})
+        self.config = workdir / "server.properties"
+        self.config.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+        self._format()
+
+    def _java(self, main: str, *args: str) -> list[str]:
+        return [
+            shutil.which("java") or "java",
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            "-XX:+UseG1GC",
+            "-XX:TieredStopAtLevel=1",
+            f"-Dkafka.logs.dir={self.workdir / 'logs'}",
+            f"-Dlog4j.configuration=file:{self.home / 'config' / 'log4j.properties'}",
+            "-cp",
+            str(self.home / "libs" / "*"),
+            main,
+            *args,
+        ]
+
+    def _format(self) -> None:
+        subprocess.run(
+            self._java("kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(self.config)),
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self, timeout: float = 90) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(self._java("kafka.Kafka", str(self.config)), stdout=out, stderr=out)
+        if not wait_port(self.port, timeout):
+            self.stop()
+            raise RuntimeError(f"broker did not open {self.bootstrap}; see {self.log}")
+
+    def stop(self, timeout: float = 60) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def _cluster_id() -> str:
+    # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")

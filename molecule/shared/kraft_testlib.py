@@ -1,0 +1,66 @@
+"""Helpers for Molecule's testinfra verifiers: real commands in the real hosts.
+
+Hosts are reached with testinfra's podman backend, which is much faster than
+going through Ansible for each check.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import testinfra
+
+BIN = "/opt/kafka/bin"
+
+
+def hosts(*names: str):
+    return {name: testinfra.get_host(f"podman://{name}") for name in names}
+
+
+def run(host, cmd: str, timeout_s: float = 0, pattern: str | None = None):
+    """Run cmd; with timeout_s, retry until it succeeds (and matches pattern)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = host.run(cmd)
+        ok = result.rc == 0 and (pattern is None or re.search(pattern, result.stdout, re.M))
+        if ok or time.monotonic() >= deadline:
+            return result
+        time.sleep(2)
+
+
+def quorum_status(host, bootstrap: str = "localhost:9092") -> dict:
+    out = run(host, f"{BIN}/kafka-metadata-quorum.sh --bootstrap-server {bootstrap} describe --status", 60, "LeaderId")
+    assert out.rc == 0, out.stderr
+    status = {}
+    for line in out.stdout.splitlines():
+        key, _, value = line.partition(":")
+        status[key.strip()] = value.strip()
+    status["CurrentVoters"] = json.loads(status["CurrentVoters"])
+    return status
+
+
+def describe_topic(host, topic: str, bootstrap: str = "localhost:9092") -> list[dict]:
+    """Partition rows of kafka-topics --describe as dicts (Partition, Leader, Replicas, Isr)."""
+    out = run(host, f"{BIN}/kafka-topics.sh --describe --topic {topic} --bootstrap-server {bootstrap}", 60)
+    assert out.rc == 0, out.stderr
+    rows = []
+    for line in out.stdout.splitlines():
+        if "Partition:" not in line:
+            continue
+        fields = dict(re.findall(r"(\w+):\s*(\S+)", line))
+        rows.append(fields)
+    return rows
+
+
+def broker_config(host, node_id: int, key: str, bootstrap: str = "localhost:9092") -> str | None:
+    out = run(
+        host,
+        f"{BIN}/kafka-configs.sh --bootstrap-server {bootstrap} --entity-type brokers "
+        f"--entity-name {node_id} --describe --all",
+        60,
+    )
+    assert out.rc == 0, out.stderr
+    match = re.search(rf"^\s*{re.escape(key)}=(\S*)", out.stdout, re.M)
+    return match.group(1) if match else None

@@ -1,0 +1,99 @@
+"""Debian's headless chromium shows new messages live and renders hostile values as text."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.apps.support import wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
+PAYLOADS = ["<img src=x onerror=alert(1)>", "<script>alert(2)</script>"]
+
+
+@pytest.fixture
+def browser():
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    profile = tempfile.mkdtemp(prefix="chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM  # with an explicit driver, Selenium Manager downloads nothing
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,900",
+    ):
+        options.add_argument(arg)
+    options.unhandled_prompt_behavior = "ignore"  # leave any alert open so the test can see it
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def no_alert(driver) -> bool:
+    try:
+        _ = driver.switch_to.alert  # raises unless a dialog is open
+    except NoAlertPresentException:
+        return True
+    return False
+
+
+def row_with(driver, text: str):
+    for row in driver.find_elements(By.CSS_SELECTOR, "#rows tr"):
+        if text in row.text:
+            return row
+    return None
+
+
+def test_live_rows_and_hostile_values_render_as_text(browser, producer, consumer):
+    httpx.post(producer.url + "/send", json={"key": "Hello Kafka!"}).raise_for_status()
+    wait_for(lambda: httpx.get(consumer.url + "/messages").json()["messages"], timeout=10)
+    browser.get(consumer.url + "/")
+    assert "Hello Kafka!" in browser.find_element(By.ID, "rows").text  # rendered by the server
+    wait_for(lambda: "Live:" in browser.find_element(By.ID, "live").text, timeout=10)
+    browser.execute_script("window.__notReloaded = true;")
+
+    httpx.post(producer.url + "/send", json={"live": "arrives without reload"}).raise_for_status()
+    row = wait_for(lambda: row_with(browser, "arrives without reload"), timeout=10)
+    assert "new" in row.get_attribute("class")
+    assert browser.execute_script("return window.__notReloaded === true;")
+
+    for payload in PAYLOADS:
+        httpx.post(producer.url + "/send", json={"payload": payload}).raise_for_status()
+    for payload in PAYLOADS:
+        row = wait_for(lambda p=payload: row_with(browser, p), timeout=10)
+        assert payload in row.find_element(By.CSS_SELECTOR, "td code").text
+    assert browser.find_elements(By.CSS_SELECTOR, "#rows img, #rows script") == []
+    assert no_alert(browser)
+    assert browser.execute_script("return window.__notReloaded === true;")
+
+    # A server render of the same rows is escaped too (the page as seen without JavaScript).
+    browser.refresh()
+    assert all(row_with(browser, p) for p in PAYLOADS)
+    assert browser.find_elements(By.CSS_SELECTOR, "#rows img, #rows script") == [] and no_alert(browser)
+    httpx.post(producer.url + "/send", json={"after": "reload", "note": "highlighted as new"}).raise_for_status()
+    wait_for(lambda: row_with(browser, "highlighted as new"), timeout=10)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "consumer-page.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
