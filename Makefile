@@ -7,10 +7,12 @@ VENV        := .venv
 BIN         := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export CONTAINERS_CONF := $(CURDIR)/tools/containers.conf
 KAFKA_VERSION ?= 3.9.1
 ARCHIVE     := build/dist/kafka_2.13-$(KAFKA_VERSION).tgz
 COLLECTION  := build/collections/ansible_collections/kafkaops/kraft
-SCENARIOS   ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+# Molecule scenarios that `make test` runs, in order.
+SCENARIOS   ?= default single_vm
 
 .PHONY: help setup host-deps venv collection archive image lab lab-down lint unit integration molecule test clean
 
@@ -47,16 +49,17 @@ lab: setup image ## start the local lab and deploy site.yml onto it
 lab-down: ## remove the lab containers and network
 	tools/lab.sh down
 
-lint: venv collection ## yamllint, ansible-lint, ruff
+lint: venv collection ## yamllint, ansible-lint, ruff, module docs
 	yamllint -s .
 	ansible-lint
 	ruff check .
 	ruff format --check .
+	for m in kafka_topic kafka_consumer_lag; do ansible-doc kafkaops.kraft.$$m >/dev/null; done
 
 unit: venv collection ## pure-logic unit tests
 	pytest -q tests/unit
 
-integration: setup ## pytest against a real Kafka broker started by the tests
+integration: setup ## pytest against real Kafka brokers, real HTTP and a real browser
 	pytest -q tests/integration
 
 molecule: setup image ## every Molecule scenario

@@ -108,7 +108,9 @@ def kraft_problems(nodes):
         for kind in ("client_port", "controller_port"):
             key = (node["host"], node[kind])
             if key in ports:
-                problems.append(f"port {node[kind]} on {node['host']} is used by node {ports[key]} and node {node['id']}")
+                problems.append(
+                    f"port {node[kind]} on {node['host']} is used by node {ports[key]} and node {node['id']}"
+                )
             ports.setdefault(key, node["id"])
             if not 1 <= node[kind] <= 65535:
                 problems.append(f"{kind} {node[kind]} of node {node['id']} is out of range")
@@ -116,7 +118,9 @@ def kraft_problems(nodes):
     for node in nodes:
         key = (node["host"], node["log_dir"])
         if key in logdirs:
-            problems.append(f"log dir {node['log_dir']} on {node['host']} is shared by nodes {logdirs[key]} and {node['id']}")
+            problems.append(
+                f"log dir {node['log_dir']} on {node['host']} is shared by nodes {logdirs[key]} and {node['id']}"
+            )
         logdirs.setdefault(key, node["id"])
     if not any(n["controller"] for n in nodes):
         problems.append("no controller: put at least one host in the controllers group")

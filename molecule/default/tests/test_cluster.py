@@ -39,7 +39,10 @@ def test_quorum_has_three_voters_and_a_leader(name):
 
 
 def test_same_cluster_id_everywhere():
-    ids = {NODES[n].file("/var/kafka/logs/meta.properties").content_string.split("cluster.id=")[1].split()[0] for n in NODES}
+    ids = {
+        NODES[n].file("/var/kafka/logs/meta.properties").content_string.split("cluster.id=")[1].split()[0]
+        for n in NODES
+    }
     assert len(ids) == 1
 
 

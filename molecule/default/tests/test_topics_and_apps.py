@@ -23,8 +23,11 @@ def test_test_topic_has_6_partitions_rf3_full_isr():
 
 
 def test_test_topic_retention_configs():
-    out = run(KAFKA, f"{BIN}/kafka-configs.sh --bootstrap-server localhost:9092 --entity-type topics "
-                     "--entity-name test-topic --describe")
+    out = run(
+        KAFKA,
+        f"{BIN}/kafka-configs.sh --bootstrap-server localhost:9092 --entity-type topics "
+        "--entity-name test-topic --describe",
+    )
     assert out.rc == 0, out.stderr
     configs = dict(re.findall(r"(\S+?)=(\S+?)(?:\s|$)", out.stdout.split("are:", 1)[1]))
     assert configs["retention.ms"] == "604800000"
@@ -40,8 +43,9 @@ def test_app_services_active_and_enabled(unit):
 
 def test_send_shows_up_on_the_consumer_page_within_5s():
     marker = f"molecule-{uuid.uuid4().hex}"
-    status, body = http(APPS, "POST", "http://127.0.0.1:8001/send", json.dumps({"key": marker}),
-                        {"Content-Type": "application/json"})
+    status, body = http(
+        APPS, "POST", "http://127.0.0.1:8001/send", json.dumps({"key": marker}), {"Content-Type": "application/json"}
+    )
     assert status == 200, body
     ack = json.loads(body)
     assert ack["topic"] == "test-topic" and ack["offset"] >= 0

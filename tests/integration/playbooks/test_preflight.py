@@ -18,14 +18,24 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def run_preflight(tmp_path: Path, hosts: dict, group_vars: dict | None = None) -> subprocess.CompletedProcess:
-    inventory = {"all": {"vars": {"ansible_connection": "local", "ansible_become": False,
-                                  "ansible_python_interpreter": "{{ ansible_playbook_python }}", **(group_vars or {})},
-                         "children": {"kafka": {"children": {}}}}}
+    inventory = {
+        "all": {
+            "vars": {
+                "ansible_connection": "local",
+                "ansible_become": False,
+                "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                **(group_vars or {}),
+            },
+            "children": {"kafka": {"children": {}}},
+        }
+    }
     # Every host is a combined node unless its vars say otherwise.
     controllers = {h: v for h, v in hosts.items() if v.get("_role", "both") in ("both", "controller")}
     brokers = {h: v for h, v in hosts.items() if v.get("_role", "both") in ("both", "broker")}
     inventory["all"]["children"]["kafka"]["children"] = {
-        "kafka_controllers": {"hosts": {h: {k: x for k, x in v.items() if k != "_role"} for h, v in controllers.items()}},
+        "kafka_controllers": {
+            "hosts": {h: {k: x for k, x in v.items() if k != "_role"} for h, v in controllers.items()}
+        },
         "kafka_brokers": {"hosts": {h: {k: x for k, x in v.items() if k != "_role"} for h, v in brokers.items()}},
     }
     path = tmp_path / "hosts.yml"
@@ -33,12 +43,16 @@ def run_preflight(tmp_path: Path, hosts: dict, group_vars: dict | None = None) -
     env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
     return subprocess.run(
         ["ansible-playbook", "playbooks/site.yml", "-i", str(path), "--tags", "kafka_kraft_preflight"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
 def failures(result: subprocess.CompletedProcess) -> list[str]:
-    report = json.loads(result.stdout[result.stdout.index("{"):])
+    report = json.loads(result.stdout[result.stdout.index("{") :])
     msgs = []
     for play in report["plays"]:
         for task in play["tasks"]:
@@ -59,8 +73,9 @@ def test_valid_topology_passes(tmp_path):
 
 @pytest.mark.integration
 def test_duplicate_node_ids_are_refused(tmp_path):
-    result = run_preflight(tmp_path, {"k1": {"kafka_kraft_node_id": 1}, "k2": {"kafka_kraft_node_id": 1},
-                                      "k3": {"kafka_kraft_node_id": 3}})
+    result = run_preflight(
+        tmp_path, {"k1": {"kafka_kraft_node_id": 1}, "k2": {"kafka_kraft_node_id": 1}, "k3": {"kafka_kraft_node_id": 3}}
+    )
     assert result.returncode != 0
     assert any("duplicate node id 1" in m for m in failures(result)), failures(result)
 

@@ -24,9 +24,7 @@ def test_combined_mode_three_hosts():
     nodes = kraft.kraft_nodes(["k1", "k2", "k3"], hostvars)
     assert [n["id"] for n in nodes] == [1, 2, 3]
     assert all(n["roles"] == ["broker", "controller"] for n in nodes)
-    assert {(n["client_port"], n["controller_port"], n["log_dir"]) for n in nodes} == {
-        (9092, 10092, "/var/kafka/logs")
-    }
+    assert {(n["client_port"], n["controller_port"], n["log_dir"]) for n in nodes} == {(9092, 10092, "/var/kafka/logs")}
     assert kraft.kraft_quorum_voters(nodes) == "1@k1:10092,2@k2:10092,3@k3:10092"
     assert kraft.kraft_problems(nodes) == []
     assert kraft.kraft_bootstrap_servers(["k1", "k2", "k3"], hostvars) == "k1:9092,k2:9092,k3:9092"
@@ -58,7 +56,9 @@ def test_duplicate_ids_ports_and_dirs_are_reported():
     hostvars = {
         "a": hv(BOTH, kafka_kraft_node_id=1),
         "b": hv(BOTH, kafka_kraft_node_id=1),
-        "vm": hv(BOTH, kafka_kraft_nodes=[{"id": 5, "client_port": 9092}, {"id": 6, "client_port": 9092, "log_dir": "/x"}]),
+        "vm": hv(
+            BOTH, kafka_kraft_nodes=[{"id": 5, "client_port": 9092}, {"id": 6, "client_port": 9092, "log_dir": "/x"}]
+        ),
     }
     problems = kraft.kraft_problems(kraft.kraft_nodes(["a", "b", "vm"], hostvars))
     assert any("duplicate node id 1" in p for p in problems)

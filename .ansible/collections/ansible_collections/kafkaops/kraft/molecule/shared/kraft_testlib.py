@@ -64,3 +64,20 @@ def broker_config(host, node_id: int, key: str, bootstrap: str = "localhost:9092
     assert out.rc == 0, out.stderr
     match = re.search(rf"^\s*{re.escape(key)}=(\S*)", out.stdout, re.M)
     return match.group(1) if match else None
+
+
+def http(host, method: str, url: str, body: str | None = None, headers: dict | None = None) -> tuple[int, str]:
+    """An HTTP request made from inside ``host`` with its own python3."""
+    script = (
+        "import sys, urllib.request, urllib.error\n"
+        "req = urllib.request.Request(sys.argv[2], method=sys.argv[1], data=sys.argv[3].encode() or None)\n"
+        f"for k, v in {dict(headers or {})!r}.items(): req.add_header(k, v)\n"
+        "try:\n"
+        "    r = urllib.request.urlopen(req, timeout=10); print(r.status); print(r.read().decode())\n"
+        "except urllib.error.HTTPError as e:\n"
+        "    print(e.code); print(e.read().decode())\n"
+    )
+    result = host.run("python3 -c %s %s %s %s", script, method, url, body or "")
+    assert result.rc == 0, result.stderr
+    status, _, text = result.stdout.partition("\n")
+    return int(status), text

@@ -108,7 +108,9 @@ def kraft_problems(nodes):
         for kind in ("client_port", "controller_port"):
             key = (node["host"], node[kind])
             if key in ports:
-                problems.append(f"port {node[kind]} on {node['host']} is used by node {ports[key]} and node {node['id']}")
+                problems.append(
+                    f"port {node[kind]} on {node['host']} is used by node {ports[key]} and node {node['id']}"
+                )
             ports.setdefault(key, node["id"])
             if not 1 <= node[kind] <= 65535:
                 problems.append(f"{kind} {node[kind]} of node {node['id']} is out of range")
@@ -116,7 +118,9 @@ def kraft_problems(nodes):
     for node in nodes:
         key = (node["host"], node["log_dir"])
         if key in logdirs:
-            problems.append(f"log dir {node['log_dir']} on {node['host']} is shared by nodes {logdirs[key]} and {node['id']}")
+            problems.append(
+                f"log dir {node['log_dir']} on {node['host']} is shared by nodes {logdirs[key]} and {node['id']}"
+            )
         logdirs.setdefault(key, node["id"])
     if not any(n["controller"] for n in nodes):
         problems.append("no controller: put at least one host in the controllers group")
@@ -182,6 +186,32 @@ def kraft_restart_queue(nodes, hostvars, play_hosts):
     return sorted(queue, key=lambda n: (n["controller"], n["id"]))
 
 
+def kraft_fingerprints(nodes, *template_results):
+    """Per node id, the joined checksums of every file its process reads at start."""
+    prints = {}
+    for index, node in enumerate(nodes):
+        prints[node["id"]] = ":".join(str(r["results"][index].get("checksum", "")) for r in template_results)
+    return prints
+
+
+def kraft_stale_nodes(fingerprints, applied_results):
+    """Node ids whose running configuration differs from the files on disk.
+
+    ``applied_results`` are slurp results of each node's applied-config marker,
+    written only after the node (re)started healthy. Comparing against it,
+    not against "changed", keeps a restart pending across interrupted runs.
+    """
+    import base64
+
+    stale = []
+    for result in applied_results:
+        node_id = result["item"]["id"]
+        applied = base64.b64decode(result["content"]).decode().strip() if "content" in result else ""
+        if applied != fingerprints.get(node_id):
+            stale.append(node_id)
+    return stale
+
+
 NOT_LISTED = 2**31
 
 
@@ -216,4 +246,6 @@ class FilterModule:
             "kraft_replica_lag": kraft_replica_lag,
             "kraft_node_dirs": kraft_node_dirs,
             "kraft_restart_queue": kraft_restart_queue,
+            "kraft_fingerprints": kraft_fingerprints,
+            "kraft_stale_nodes": kraft_stale_nodes,
         }

@@ -1,0 +1,129 @@
+"""Load generator and checker for the scale_out scenario (runs in the admin venv).
+
+produce: send COUNT messages with known ids and record every acknowledged id.
+stream:  keep sending until a stop file appears, recording acknowledged ids and
+         permanent failures (errors after the producer's own retries).
+consume: read the topic from the beginning to its end offsets in a group,
+         commit, and compare with the acknowledged ids of the given files.
+Every subcommand prints one JSON summary line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+
+def producer(bootstrap):
+    return KafkaProducer(
+        bootstrap_servers=bootstrap.split(","),
+        acks="all",
+        retries=2147483647,
+        enable_idempotence=True,
+        delivery_timeout_ms=120000,
+        request_timeout_ms=15000,
+        linger_ms=5,
+        reconnect_backoff_max_ms=1000,
+    )
+
+
+def produce(args):
+    prod = producer(args.bootstrap)
+    acked, failed = [], []
+    for i in range(args.count):
+        msg_id = f"{args.prefix}-{i:06d}"
+        future = prod.send(args.topic, key=msg_id.encode(), value=json.dumps({"id": msg_id}).encode())
+        future.add_callback(lambda _md, m=msg_id: acked.append(m))
+        future.add_errback(lambda exc, m=msg_id: failed.append(f"{m}: {exc}"))
+    prod.flush(timeout=300)
+    prod.close(timeout=30)
+    with open(args.out, "w") as out:
+        out.write("\n".join(acked) + "\n")
+    return {"sent": args.count, "acked": len(acked), "failed": len(failed), "errors": failed[:5]}
+
+
+def stream(args):
+    prod = producer(args.bootstrap)
+    acked, failed = [], []
+    sent = 0
+    started = time.monotonic()
+    while not (args.stop_file and os.path.exists(args.stop_file)) and time.monotonic() - started < args.max_seconds:
+        msg_id = f"{args.prefix}-{sent:06d}"
+        future = prod.send(args.topic, key=msg_id.encode(), value=json.dumps({"id": msg_id}).encode())
+        future.add_callback(lambda _md, m=msg_id: acked.append(m))
+        future.add_errback(lambda exc, m=msg_id: failed.append(f"{m}: {exc}"))
+        sent += 1
+        time.sleep(1.0 / args.rate)
+    prod.flush(timeout=300)
+    prod.close(timeout=30)
+    with open(args.out, "w") as out:
+        out.write("\n".join(acked) + "\n")
+    summary = {"sent": sent, "acked": len(acked), "failed": len(failed), "errors": failed[:5]}
+    with open(args.out + ".summary.json", "w") as out:
+        json.dump(summary, out)
+    return summary
+
+
+def consume(args):
+    consumer = KafkaConsumer(
+        bootstrap_servers=args.bootstrap.split(","),
+        group_id=args.group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+    )
+    partitions = [TopicPartition(args.topic, p) for p in sorted(consumer.partitions_for_topic(args.topic))]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    end = consumer.end_offsets(partitions)
+    seen = set()
+    records = 0
+    deadline = time.monotonic() + args.timeout
+    while any(consumer.position(tp) < end[tp] for tp in partitions) and time.monotonic() < deadline:
+        for batch in consumer.poll(timeout_ms=1000).values():
+            for record in batch:
+                records += 1
+                seen.add(json.loads(record.value)["id"])
+    consumer.commit()
+    consumer.close()
+    expected = set()
+    for path in args.expect:
+        with open(path) as handle:
+            expected.update(line.strip() for line in handle if line.strip())
+    missing = sorted(expected - seen)
+    return {
+        "records": records,
+        "distinct_ids": len(seen),
+        "expected": len(expected),
+        "found": len(expected) - len(missing),
+        "missing": len(missing),
+        "missing_sample": missing[:10],
+        "end_offsets": sum(end.values()),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", choices=["produce", "stream", "consume"])
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--topic", default="test-topic")
+    parser.add_argument("--prefix", default="msg")
+    parser.add_argument("--count", type=int, default=10000)
+    parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--max-seconds", type=float, default=1800)
+    parser.add_argument("--stop-file", required=False)
+    parser.add_argument("--out", required=False)
+    parser.add_argument("--group", default="scale-out-verify")
+    parser.add_argument("--expect", nargs="*", default=[])
+    parser.add_argument("--timeout", type=float, default=300)
+    args = parser.parse_args()
+    result = {"produce": produce, "stream": stream, "consume": consume}[args.command](args)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
