@@ -73,7 +73,6 @@ def read_health(admin):
     urp, offline = partition_health(topics)
     return dict(
         cluster_id=cluster.get("cluster_id"),
-        controller_id=cluster.get("controller_id"),
         brokers=live,
         quorum=quorum,
         topics=len(topics),

@@ -73,10 +73,6 @@ cluster_id:
   description: The cluster id.
   returned: always
   type: str
-controller_id:
-  description: The active controller (quorum leader) as brokers report it.
-  returned: always
-  type: int
 brokers:
   description: Registered, unfenced broker ids.
   returned: always
