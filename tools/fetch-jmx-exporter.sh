@@ -23,7 +23,7 @@ mkdir -p "${outdir}"
 stage="$(mktemp -d)"
 trap 'rm -rf "${stage}"' EXIT
 
-mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
+mvn -B -q -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
   -Dartifact="io.prometheus.jmx:jmx_prometheus_javaagent:${version}:jar" \
   -DoutputDirectory="${stage}"
 

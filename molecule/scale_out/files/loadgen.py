@@ -5,6 +5,7 @@ stream:  keep sending until a stop file appears, recording acknowledged ids and
          permanent failures (errors after the producer's own retries).
 consume: read the topic from the beginning to its end offsets in a group,
          commit, and compare with the acknowledged ids of the given files.
+compare: whether two backup dumps hold the same records per partition, in order.
 Every subcommand prints one JSON summary line.
 """
 
@@ -36,7 +37,8 @@ def produce(args):
     acked, failed = [], []
     for i in range(args.count):
         msg_id = f"{args.prefix}-{i:06d}"
-        future = prod.send(args.topic, key=msg_id.encode(), value=json.dumps({"id": msg_id}).encode())
+        value = json.dumps({"id": msg_id, "pad": "x" * args.pad}).encode()
+        future = prod.send(args.topic, key=msg_id.encode(), value=value, headers=[("source", b"scale_out")])
         future.add_callback(lambda _md, m=msg_id: acked.append(m))
         future.add_errback(lambda exc, m=msg_id: failed.append(f"{m}: {exc}"))
     prod.flush(timeout=300)
@@ -106,14 +108,36 @@ def consume(args):
     }
 
 
+def _records(path):
+    """Per partition, the (key, value, headers) of a backup dump, in offset order."""
+    rows = {}
+    with open(path) as handle:
+        for line in handle:
+            if line.strip():
+                row = json.loads(line)
+                rows.setdefault(row["partition"], []).append((row["offset"], row["key"], row["value"], row["headers"]))
+    return {p: [r[1:] for r in sorted(v)] for p, v in rows.items()}
+
+
+def compare(args):
+    first, second = _records(args.expect[0]), _records(args.expect[1])
+    return {
+        "first": sum(len(v) for v in first.values()),
+        "second": sum(len(v) for v in second.values()),
+        "partitions": [len(first), len(second)],
+        "same": first == second,
+    }
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["produce", "stream", "consume"])
-    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("command", choices=["produce", "stream", "consume", "compare"])
+    parser.add_argument("--bootstrap", default="")
     parser.add_argument("--topic", default="test-topic")
     parser.add_argument("--prefix", default="msg")
     parser.add_argument("--count", type=int, default=10000)
     parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--pad", type=int, default=0)
     parser.add_argument("--max-seconds", type=float, default=1800)
     parser.add_argument("--stop-file", required=False)
     parser.add_argument("--out", required=False)
@@ -121,7 +145,7 @@ def main():
     parser.add_argument("--expect", nargs="*", default=[])
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args()
-    result = {"produce": produce, "stream": stream, "consume": consume}[args.command](args)
+    result = {"produce": produce, "stream": stream, "consume": consume, "compare": compare}[args.command](args)
     print(json.dumps(result))
 
 

@@ -155,8 +155,13 @@ def test_active_controller_count_sums_to_one():
 
 
 def test_jmx_listens_on_9999_loopback_only():
-    assert K1.socket("tcp://127.0.0.1:9999").is_listening
-    assert not K1.socket("tcp://0.0.0.0:9999").is_listening
+    # Java reports an IPv4 bind as [::ffff:127.0.0.1].
+    listening = K1.run("ss -Hltn 'sport = :9999'").stdout
+    assert re.search(r"127\.0\.0\.1\]?:9999", listening), listening
+    assert not re.search(r"(\*|0\.0\.0\.0|\[::\]):9999", listening), listening
+    unit = K1.file("/etc/systemd/system/kafka-node1.service").content_string
+    assert "-Dcom.sun.management.config.file=/etc/kafka/node1/jmx-management.properties" in unit
+    assert "authenticate=true" in K1.file("/etc/kafka/node1/jmx-management.properties").content_string
 
 
 @pytest.mark.parametrize("name", sorted(NODES))
