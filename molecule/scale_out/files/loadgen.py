@@ -37,7 +37,8 @@ def produce(args):
     acked, failed = [], []
     for i in range(args.count):
         msg_id = f"{args.prefix}-{i:06d}"
-        value = json.dumps({"id": msg_id, "pad": "x" * args.pad}).encode()
+        # Random padding: the brokers gzip, and repeated bytes would compress away.
+        value = json.dumps({"id": msg_id, "pad": os.urandom(args.pad // 2).hex()}).encode()
         future = prod.send(args.topic, key=msg_id.encode(), value=value, headers=[("source", b"scale_out")])
         future.add_callback(lambda _md, m=msg_id: acked.append(m))
         future.add_errback(lambda exc, m=msg_id: failed.append(f"{m}: {exc}"))

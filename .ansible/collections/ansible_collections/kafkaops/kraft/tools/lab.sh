@@ -78,9 +78,14 @@ status() {
       'kafka-node*' 'kafkaops-*' 2>/dev/null | awk '{print $1}' | tr '\n' ' ')"
     printf '%-8s %-14s container %-18s services: %s\n' "${host}" "${ip}" "${name}" "${units:-none}"
   done
-  local brokers
-  brokers="$(podman exec "${prefix}kafka1" sh -c 'grep -h ^advertised.listeners /etc/kafka/node*/server.properties' 2>/dev/null \
-    | sed 's/.*PLAINTEXT:\/\///' | tr '\n' ',' | sed 's/,$//')" || true
+  local brokers="" spec host
+  for spec in "${hosts[@]}"; do
+    read -r host _ <<<"${spec}"
+    brokers+="$(podman exec "${prefix}${host}" sh -c \
+      'grep -h ^advertised.listeners /etc/kafka/node*/server.properties 2>/dev/null' 2>/dev/null \
+      | sed 's/^advertised.listeners=//; s/[A-Z_]*:\/\///g' | tr '\n' ',')" || true
+  done
+  brokers="${brokers%,}"
   echo
   echo "Kafka bootstrap:  ${brokers:-not deployed}"
   echo "Kafka CLI:        podman exec -it ${prefix}kafka1 /opt/kafka/bin/kafka-topics.sh --describe --topic test-topic --bootstrap-server localhost:9092"
