@@ -1,1 +1,0 @@
-"""Kafka consumer viewer app (port 8002)."""

@@ -1,1 +1,0 @@
-"""HTTP to Kafka producer app (port 8001)."""

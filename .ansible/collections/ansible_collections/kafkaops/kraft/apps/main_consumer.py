@@ -1,9 +1,0 @@
-"""Run the consumer by hand, as the seed does: `python main_consumer.py` with a .env beside it."""
-
-from pathlib import Path
-
-from kafkaops_apps.consumer.app import create_app
-from kafkaops_apps.runner import serve
-
-if __name__ == "__main__":
-    serve(create_app, lambda s: s.consumer_port, Path(__file__).with_name(".env"))

@@ -1,8 +1,0 @@
-"""Make the apps importable without installing them (requirements-dev.txt pins their deps)."""
-
-import sys
-from pathlib import Path
-
-APPS = Path(__file__).resolve().parents[3] / "apps"
-if str(APPS) not in sys.path:
-    sys.path.insert(0, str(APPS))
