@@ -14,12 +14,12 @@ COLLECTION  := build/collections/ansible_collections/kafkaops/kraft
 # Molecule scenarios that `make test` runs, in order.
 SCENARIOS   ?= default single_vm
 
-.PHONY: help setup host-deps venv collection archive image lab lab-down lint unit integration molecule test clean
+.PHONY: help setup host-deps venv collection archive jmx-exporter image lab lab-down lint unit integration molecule test clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-setup: host-deps venv collection archive ## everything a fresh machine needs
+setup: host-deps venv collection archive jmx-exporter ## everything a fresh machine needs
 
 host-deps: ## Debian packages for podman hosts, Maven and the browser test
 	tools/install-host-deps.sh
@@ -39,6 +39,9 @@ $(COLLECTION):
 archive: $(ARCHIVE) ## Kafka distribution archive from the release jars (cached)
 $(ARCHIVE):
 	tools/build-kafka-archive.sh $(KAFKA_VERSION)
+
+jmx-exporter: ## Prometheus JMX exporter javaagent from Maven (cached)
+	tools/fetch-jmx-exporter.sh
 
 image: host-deps ## Debian bookworm systemd image for lab and Molecule hosts (cached)
 	tools/build-image.sh

@@ -1,19 +1,32 @@
-"""With the default variables, optional features stay off."""
+"""With the default variables, every optional feature is really off."""
 
+import pytest
 from kraft_testlib import hosts
 
-KAFKA = hosts("kafka1")["kafka1"]
+NODES = hosts("kafka1", "kafka2", "kafka3")
 
 
-def test_only_plaintext_listeners():
-    props = KAFKA.file("/etc/kafka/node1/server.properties").content_string
-    protocols = set()
-    for line in props.splitlines():
-        if line.startswith("listener.security.protocol.map="):
-            protocols = {pair.split(":")[1] for pair in line.split("=", 1)[1].split(",")}
-    assert protocols == {"PLAINTEXT"}
+@pytest.mark.parametrize("name", sorted(NODES))
+def test_plaintext_only_no_tls_or_sasl(name):
+    node_id = name[-1]
+    props = NODES[name].file(f"/etc/kafka/node{node_id}/server.properties").content_string
+    assert "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT\n" in props
+    assert not [line for line in props.splitlines() if line.startswith(("ssl.", "sasl.", "listener.name."))]
 
 
-def test_no_jmx_port():
-    assert not KAFKA.socket("tcp://0.0.0.0:9999").is_listening
-    assert "jmxremote" not in KAFKA.file("/etc/systemd/system/kafka-node1.service").content_string
+@pytest.mark.parametrize("name", sorted(NODES))
+def test_no_jmx_no_exporter(name):
+    host = NODES[name]
+    node_id = name[-1]
+    assert not host.socket("tcp://9999").is_listening
+    assert not host.socket("tcp://7071").is_listening
+    unit = host.file(f"/etc/systemd/system/kafka-node{node_id}.service").content_string
+    assert "jmxremote" not in unit
+    assert "javaagent" not in unit
+
+
+@pytest.mark.parametrize("name", sorted(NODES))
+def test_no_logrotate_entry_or_firewall(name):
+    host = NODES[name]
+    assert not host.file("/etc/logrotate.d/kafka").exists
+    assert not host.file("/etc/nftables.d/kafkaops.nft").exists
