@@ -12,7 +12,7 @@ KAFKA_VERSION ?= 3.9.1
 ARCHIVE     := build/dist/kafka_2.13-$(KAFKA_VERSION).tgz
 COLLECTION  := build/collections/ansible_collections/kafkaops/kraft
 # Molecule scenarios that `make test` runs, in order.
-SCENARIOS   ?= default single_vm
+SCENARIOS   ?= default single_vm secure scale_out
 
 .PHONY: help setup host-deps venv collection archive jmx-exporter image lab lab-down lint unit integration molecule test clean
 
