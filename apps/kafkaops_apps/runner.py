@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
 
 import uvicorn
 from fastapi import FastAPI
@@ -15,6 +17,25 @@ from .settings import Settings, SettingsError, load_settings
 # SSE streams never end by themselves; bound the wait so SIGTERM reaches the lifespan
 # shutdown (commit, leave group) promptly.
 GRACEFUL_SHUTDOWN_S = 5
+
+
+class Service(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+def service_lifespan(service: Service) -> Callable[[Any], Any]:
+    """FastAPI lifespan that starts the app's Kafka client and always stops it."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    return lifespan
 
 
 def settings_or_exit(env_file: str | os.PathLike[str] | None = None) -> Settings:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Header, Query
@@ -16,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from .. import __version__
 from ..kafka import quiet_aiokafka_logs
 from ..metrics import metrics_response
-from ..runner import settings_or_exit
+from ..runner import service_lifespan, settings_or_exit
 from ..settings import Settings
 from .buffer import MessageBuffer
 from .page import SECURITY_HEADERS, render
@@ -56,15 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     sse_clients = Gauge("consumer_sse_clients", "Open live-update streams", registry=registry)
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI):
-        await service.start()
-        try:
-            yield
-        finally:
-            await service.stop()
-
-    app = FastAPI(title="Kafka consumer viewer", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="Kafka consumer viewer", version=__version__, lifespan=service_lifespan(service))
     app.state.service = service
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from aiokafka.structs import RecordMetadata
@@ -13,7 +12,7 @@ from fastapi.responses import JSONResponse
 from .. import __version__
 from ..kafka import quiet_aiokafka_logs
 from ..metrics import metrics_response
-from ..runner import settings_or_exit
+from ..runner import service_lifespan, settings_or_exit
 from ..settings import Settings
 from .body import (
     JSON_TYPES,
@@ -52,15 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     retry_after = {"Retry-After": str(settings.retry_after_s)}
     quiet_aiokafka_logs()
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI):
-        await service.start()
-        try:
-            yield
-        finally:
-            await service.stop()
-
-    app = FastAPI(title="Kafka producer", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="Kafka producer", version=__version__, lifespan=service_lifespan(service))
     app.state.service = service
 
     def error(endpoint: str, status: int, kind: str, detail: Any, headers: dict | None = None) -> JSONResponse:
