@@ -9,6 +9,10 @@ and log dirs then default to the seed's scheme (9092+i, 10092+i,
 
 from __future__ import annotations
 
+import base64
+import json
+import uuid
+
 from ansible.errors import AnsibleFilterError
 
 DEFAULTS = {
@@ -137,6 +141,60 @@ def kraft_quorum_bootstrap(nodes):
     return ",".join(f"{n['advertised_host']}:{n['controller_port']}" for n in nodes if n["controller"])
 
 
+def _kafka_uuid():
+    """A random Kafka Uuid string (url-safe base64, no padding), as kafka-storage random-uuid makes."""
+    while True:
+        raw = uuid.uuid4().bytes
+        text = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        # Kafka reserves the all-zero and one-valued ids; ids starting with "-" break CLI parsing.
+        if not text.startswith("-") and int.from_bytes(raw, "big") > 1:
+            return text
+
+
+def kraft_initial_controllers(nodes):
+    """A new dynamic quorum's --initial-controllers value: id@host:port:directory-id per controller."""
+    return ",".join(
+        f"{n['id']}@{n['advertised_host']}:{n['controller_port']}:{_kafka_uuid()}" for n in nodes if n["controller"]
+    )
+
+
+def kraft_initial_controller_ids(initial_controllers):
+    return [int(entry.split("@", 1)[0]) for entry in initial_controllers.split(",") if "@" in entry]
+
+
+def kraft_initial_bootstrap(initial_controllers):
+    """controller.quorum.bootstrap.servers from an --initial-controllers value (host:port of each)."""
+    servers = []
+    for entry in initial_controllers.split(","):
+        if "@" in entry:
+            host_port_dir = entry.split("@", 1)[1]
+            servers.append(host_port_dir.rsplit(":", 1)[0])
+    return ",".join(servers)
+
+
+def kraft_quorum_status(status_output):
+    """`kafka-metadata-quorum describe --status` as leader_id, voters and observers (node ids)."""
+    fields = {}
+    for line in status_output.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields[key.strip()] = value.strip()
+
+    def ids(name):
+        try:
+            entries = json.loads(fields.get(name, "[]"))
+        except ValueError:
+            return []
+        return sorted(e["id"] if isinstance(e, dict) else int(e) for e in entries)
+
+    leader = fields.get("LeaderId", "")
+    return {
+        "leader_id": int(leader) if leader.lstrip("-").isdigit() else None,
+        "voters": ids("CurrentVoters"),
+        "observers": ids("CurrentObservers"),
+    }
+
+
 def kraft_bootstrap_servers(hosts, hostvars):
     """Client bootstrap list, e.g. for the apps' KAFKA_BOOTSTRAP_SERVERS."""
     return ",".join(f"{n['advertised_host']}:{n['client_port']}" for n in kraft_nodes(hosts, hostvars) if n["broker"])
@@ -201,8 +259,6 @@ def kraft_stale_nodes(fingerprints, applied_results):
     written only after the node (re)started healthy. Comparing against it,
     not against "changed", keeps a restart pending across interrupted runs.
     """
-    import base64
-
     stale = []
     for result in applied_results:
         node_id = result["item"]["id"]
@@ -242,6 +298,10 @@ class FilterModule:
             "kraft_quorum_voters": kraft_quorum_voters,
             "kraft_quorum_bootstrap": kraft_quorum_bootstrap,
             "kraft_bootstrap_servers": kraft_bootstrap_servers,
+            "kraft_initial_controllers": kraft_initial_controllers,
+            "kraft_initial_controller_ids": kraft_initial_controller_ids,
+            "kraft_initial_bootstrap": kraft_initial_bootstrap,
+            "kraft_quorum_status": kraft_quorum_status,
             "kraft_meta_properties": kraft_meta_properties,
             "kraft_replica_lag": kraft_replica_lag,
             "kraft_node_dirs": kraft_node_dirs,

@@ -52,3 +52,22 @@ def test_produce_on_one_node_consume_from_the_other():
         "--from-beginning --timeout-ms 20000",
     )
     assert marker in consumed.stdout
+
+
+@pytest.mark.parametrize("node_id", sorted(NODES))
+def test_every_node_runs_the_upgraded_version(node_id):
+    assert VM.file("/opt/kafka").linked_to == "/opt/kafka-3.9.1"
+    pid = VM.run(f"systemctl show --property=MainPID --value kafka-node{node_id}").stdout.strip()
+    cmdline = VM.file(f"/proc/{pid}/cmdline").content_string
+    assert "/opt/kafka-3.9.1/libs" in cmdline
+    assert "/opt/kafka-3.9.0/" not in cmdline
+
+
+def test_records_from_before_the_upgrade_are_all_there():
+    consumed = run(
+        VM,
+        f"{BIN}/kafka-console-consumer.sh --bootstrap-server localhost:9092,localhost:9093 --topic test-topic "
+        "--from-beginning --timeout-ms 20000",
+    )
+    before = {line for line in consumed.stdout.splitlines() if line.startswith("pre-upgrade-")}
+    assert before == {f"pre-upgrade-{i}" for i in range(200)}
