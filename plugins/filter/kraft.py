@@ -200,14 +200,20 @@ def kraft_bootstrap_servers(hosts, hostvars):
     return ",".join(f"{n['advertised_host']}:{n['client_port']}" for n in kraft_nodes(hosts, hostvars) if n["broker"])
 
 
-def kraft_meta_properties(text):
-    """Parse a log dir's meta.properties into cluster_id, node_id, directory_id."""
+def kraft_properties(text):
+    """A Java properties file's key=value lines as a dict (comments and blanks skipped)."""
     props = {}
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#") and "=" in line:
             key, _, value = line.partition("=")
             props[key.strip()] = value.strip()
+    return props
+
+
+def kraft_meta_properties(text):
+    """Parse a log dir's meta.properties into cluster_id, node_id, directory_id."""
+    props = kraft_properties(text)
     node_id = props.get("node.id")
     return {
         "cluster_id": props.get("cluster.id"),
@@ -303,6 +309,7 @@ class FilterModule:
             "kraft_initial_bootstrap": kraft_initial_bootstrap,
             "kraft_quorum_status": kraft_quorum_status,
             "kraft_meta_properties": kraft_meta_properties,
+            "kraft_properties": kraft_properties,
             "kraft_replica_lag": kraft_replica_lag,
             "kraft_node_dirs": kraft_node_dirs,
             "kraft_restart_queue": kraft_restart_queue,

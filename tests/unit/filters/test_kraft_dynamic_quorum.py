@@ -56,3 +56,11 @@ CurrentObservers:       [{"id": 2, "directoryId": "NunSPSxNchiqnD-HOWDpGg"}, {"i
 
 def test_quorum_status_without_a_leader():
     assert kraft.kraft_quorum_status("Error: timed out") == {"leader_id": None, "voters": [], "observers": []}
+
+
+def test_properties_parser_skips_comments_and_keeps_equals_in_values():
+    text = "# managed\n\ncontroller.quorum.voters=1@k1:10092,2@k2:10092\nsasl.jaas.config=a=b;\n"
+    assert kraft.kraft_properties(text) == {
+        "controller.quorum.voters": "1@k1:10092,2@k2:10092",
+        "sasl.jaas.config": "a=b;",
+    }
