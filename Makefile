@@ -9,12 +9,15 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/tools/containers.conf
 KAFKA_VERSION ?= 3.9.1
+# The version Molecule's single_vm scenario starts on before upgrading.
+KAFKA_PREVIOUS_VERSION ?= 3.9.0
 ARCHIVE     := build/dist/kafka_2.13-$(KAFKA_VERSION).tgz
+PREVIOUS_ARCHIVE := build/dist/kafka_2.13-$(KAFKA_PREVIOUS_VERSION).tgz
 COLLECTION  := build/collections/ansible_collections/kafkaops/kraft
 # Molecule scenarios that `make test` runs, in order.
 SCENARIOS   ?= default single_vm secure scale_out
 
-.PHONY: help setup host-deps venv collection archive jmx-exporter image lab lab-down lint unit integration molecule test clean
+.PHONY: help setup host-deps venv collection archive previous-archive jmx-exporter image lab lab-down lint unit integration molecule test bench chaos clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -39,6 +42,10 @@ $(COLLECTION):
 archive: $(ARCHIVE) ## Kafka distribution archive from the release jars (cached)
 $(ARCHIVE):
 	tools/build-kafka-archive.sh $(KAFKA_VERSION)
+
+previous-archive: $(PREVIOUS_ARCHIVE) ## the previous Kafka release, for the upgrade test (cached)
+$(PREVIOUS_ARCHIVE):
+	tools/build-kafka-archive.sh $(KAFKA_PREVIOUS_VERSION)
 
 jmx-exporter: ## Prometheus JMX exporter javaagent from Maven (cached)
 	tools/fetch-jmx-exporter.sh
@@ -65,10 +72,20 @@ unit: venv collection ## pure-logic unit tests
 integration: setup ## pytest against real Kafka brokers, real HTTP and a real browser
 	pytest -q tests/integration
 
-molecule: setup image ## every Molecule scenario
+molecule: setup previous-archive image ## every Molecule scenario
 	for s in $(SCENARIOS); do molecule test -s $$s; done
 
 test: lint unit integration molecule ## everything CI runs
+
+# Benchmarks and fault injection against the lab (started if missing); not part of `make test`.
+# The lock keeps them from overlapping other heavy runs (Molecule) on this shared machine.
+HEAVY_LOCK ?= /tmp/kafkaops-heavy.lock
+BENCH_ARGS ?=
+bench: setup image ## P1-P6 benchmarks against the lab -> bench/results/
+	cd bench && flock -o $(HEAVY_LOCK) python -m kafkaops_bench bench $(BENCH_ARGS)
+
+chaos: setup image ## R1-R5 faults under load against the lab; fails on a broken guarantee
+	cd bench && flock -o $(HEAVY_LOCK) python -m kafkaops_bench chaos $(BENCH_ARGS)
 
 clean: lab-down
 	rm -rf build

@@ -9,8 +9,9 @@ set -euo pipefail
 suite="${1:-bookworm}"
 tag="${2:-localhost/kafkaops-debian:${suite}}"
 # Bump when the package list below changes, so cached images are rebuilt.
-revision=1
-packages=systemd,systemd-sysv,dbus,python3,python3-apt,python3-venv,iproute2,procps,sudo,ca-certificates,iputils-ping
+revision=2
+# openssh-server: the lab reaches its hosts over ssh (pipelining); Molecule ignores it.
+packages=systemd,systemd-sysv,dbus,python3,python3-apt,python3-venv,iproute2,procps,sudo,ca-certificates,iputils-ping,openssh-server
 
 if podman image exists "${tag}" \
    && [[ "$(podman image inspect -f '{{ index .Labels "kafkaops.revision" }}' "${tag}")" == "${revision}" ]]; then
@@ -36,6 +37,11 @@ debootstrap --variant=minbase --include="${packages}" "${suite}" "${rootfs}" "${
 printf 'deb %s %s main\ndeb %s %s-updates main\n' "${mirror}" "${suite}" "${mirror}" "${suite}" > "${rootfs}/etc/apt/sources.list"
 chroot "${rootfs}" systemctl mask getty@tty1.service console-getty.service systemd-logind.service >/dev/null 2>&1 || true
 : > "${rootfs}/etc/machine-id"
+# Every host makes its own SSH host keys at first boot instead of sharing the image's.
+rm -f "${rootfs}"/etc/ssh/ssh_host_*
+mkdir -p "${rootfs}/etc/systemd/system/ssh.service.d"
+printf '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n' \
+  > "${rootfs}/etc/systemd/system/ssh.service.d/host-keys.conf"
 
 tar -C "${rootfs}" -c . | podman import \
   --change 'CMD ["/sbin/init"]' \

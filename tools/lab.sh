@@ -13,6 +13,8 @@ image="${LAB_IMAGE:-localhost/kafkaops-debian:bookworm}"
 network="kraft-lab"
 subnet="198.18.10.0/24"
 prefix="kraft-lab-"
+# Lab-only key for the inventory's ssh connection (never used outside the lab).
+ssh_key="${repo}/build/lab-ssh/id_ed25519"
 # name ip published-ports(comma separated, optional)
 hosts=(
   "kafka1 198.18.10.11"
@@ -32,7 +34,29 @@ wait_systemd() {
   return 1
 }
 
+# Ansible reaches the lab over ssh: the podman connection cannot pipeline and costs
+# 1.5-2.7 s per task. Each host gets this machine's lab key for root.
+authorize_ssh() {
+  local name="$1" ip="$2"
+  if ! podman exec "${name}" test -x /usr/sbin/sshd; then
+    echo "error: ${name} has no sshd (image older than revision 2); run: make lab-down lab" >&2
+    return 1
+  fi
+  podman exec -i "${name}" sh -c 'umask 077; mkdir -p /root/.ssh; cat > /root/.ssh/authorized_keys' <"${ssh_key}.pub"
+  for _ in $(seq 1 30); do
+    ssh -i "${ssh_key}" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+      -o ConnectTimeout=2 -o LogLevel=ERROR "root@${ip}" true && return 0
+    sleep 1
+  done
+  echo "error: no ssh to ${name} (${ip})" >&2
+  return 1
+}
+
 up() {
+  if [[ ! -f "${ssh_key}" ]]; then
+    mkdir -p "$(dirname "${ssh_key}")"
+    ssh-keygen -q -t ed25519 -N '' -C kafkaops-lab -f "${ssh_key}"
+  fi
   podman network exists "${network}" || podman network create --subnet "${subnet}" "${network}" >/dev/null
   for spec in "${hosts[@]}"; do
     read -r host ip ports <<<"${spec}"
@@ -50,8 +74,9 @@ up() {
     fi
   done
   for spec in "${hosts[@]}"; do
-    read -r host _ <<<"${spec}"
+    read -r host ip _ <<<"${spec}"
     wait_systemd "${prefix}${host}"
+    authorize_ssh "${prefix}${host}" "${ip}"
   done
   cd "${repo}"
   ansible-playbook site.yml -i inventories/lab "$@"

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import FrameType
 from typing import Any, Protocol
 
 import uvicorn
@@ -45,18 +46,41 @@ def settings_or_exit(env_file: str | os.PathLike[str] | None = None) -> Settings
         raise SystemExit(f"kafkaops: {exc}") from None
 
 
+class SignalAwareServer(uvicorn.Server):
+    """uvicorn.Server that tells the app at the stop signal, before it waits for open streams.
+
+    The lifespan shutdown only runs after that wait (up to GRACEFUL_SHUTDOWN_S); the
+    consumer must stop taking records before its live pages are cut off.
+    """
+
+    def __init__(self, config: uvicorn.Config, on_signal: Callable[[], None] | None = None):
+        super().__init__(config)
+        self.on_signal = on_signal
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.on_signal is not None:
+            self.on_signal()  # runs in a signal handler: must only set flags
+        super().handle_exit(sig, frame)
+
+
 def serve(create_app: Callable[[Settings], FastAPI], port_of: Callable[[Settings], int], env_file=None) -> None:
     settings = settings_or_exit(env_file)
     # uvicorn configures only its own loggers; the apps' and aiokafka's go through the root.
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=port_of(settings),
         log_level=settings.log_level,
+        access_log=settings.access_log,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         server_header=False,
     )
+    server = SignalAwareServer(config, getattr(getattr(app.state, "service", None), "drain", None))
+    server.run()
+    if not server.started:
+        raise SystemExit(3)  # what uvicorn.run() exits with when the server could not start
 
 
 def main_from(argv: list[str] | None = None) -> str | None:

@@ -72,6 +72,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         since: int = Query(0, ge=0), last_event_id: str | None = Header(None, alias="Last-Event-ID")
     ) -> StreamingResponse:
         start = int(last_event_id) if last_event_id and last_event_id.isdigit() else since
+        if start > buffer.last_seq:
+            # An id from before an app restart (seq starts again at 1): without this, a
+            # reconnecting page would show nothing until the new process caught up with it.
+            start = 0
 
         async def stream() -> AsyncIterator[bytes]:
             sse_clients.inc()

@@ -38,10 +38,21 @@ class ConsumerService:
         self._positions: dict[TopicPartition, int] = {}  # next offset per owned partition, for lag
         self._task: asyncio.Task | None = None
         self._closing = asyncio.Event()
+        self._draining = False  # a stop signal arrived; set from the signal handler, so a plain flag
 
     async def start(self) -> None:
         self.health.start()
         self._task = asyncio.create_task(self._supervise(), name="consumer-supervisor")
+
+    def drain(self) -> None:
+        """Stop taking records as soon as the stop signal arrives.
+
+        uvicorn keeps open live pages streaming for a few seconds after SIGTERM and only then
+        runs stop(); a record fetched once the pages are gone would be committed unseen. So
+        the loop drops whatever it fetches from now on (uncommitted: the next member of the
+        group gets it), commits what it showed and leaves the group.
+        """
+        self._draining = True
 
     async def stop(self) -> None:
         """Graceful exit on SIGTERM: the loop commits, then the consumer leaves the group."""
@@ -71,7 +82,7 @@ class ConsumerService:
 
     async def _supervise(self) -> None:
         backoff = 0.5
-        while not self._closing.is_set():
+        while not self._stopping():
             consumer = self._new_consumer()
             try:
                 # start() waits for metadata and the first assignment; both can block while Kafka is down.
@@ -90,15 +101,20 @@ class ConsumerService:
                 await self._commit(consumer)
                 # stop() leaves the group so the partitions move to other instances at once.
                 await stop_quietly(consumer, self.settings.connect_timeout_s, "consumer")
-            if not self._closing.is_set():
+            if not self._stopping():
                 with contextlib.suppress(TimeoutError):
                     await bounded(self._closing.wait(), backoff)
                 backoff = min(backoff * 2, 10)
 
+    def _stopping(self) -> bool:
+        return self._draining or self._closing.is_set()
+
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
-        while not self._closing.is_set():
+        while not self._stopping():
             # getmany() is called even with no partitions so the member is not evicted (#720).
             batches = await bounded(consumer.getmany(timeout_ms=POLL_MS), self.settings.connect_timeout_s + 1)
+            if self._stopping():
+                return  # fetched during shutdown: nobody may see it, so neither show nor commit it
             for tp, records in batches.items():
                 for record in records:
                     self.buffer.add(

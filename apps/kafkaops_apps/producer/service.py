@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
@@ -17,6 +16,7 @@ from aiokafka.structs import RecordMetadata
 
 from ..kafka import KafkaHealth, bounded, client_options, stop_quietly
 from ..settings import Settings
+from .stall import StallWatch
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class ProducerService:
         self.settings = settings
         self.health = KafkaHealth(settings)
         self.producer: AIOKafkaProducer | None = None
-        self._stuck_since: float | None = None
+        self._stall = StallWatch(2 * settings.send_timeout_s)
         self._task: asyncio.Task | None = None
         self._closing = False
 
@@ -84,20 +84,18 @@ class ProducerService:
                 self.producer, backoff = producer, 0.5
             elif self._wedged():
                 log.warning("producer still timing out while Kafka answers; replacing it")
-                old, self.producer, self._stuck_since = self.producer, None, None
+                old, self.producer = self.producer, None
+                self._stall.reset()
                 asyncio.create_task(stop_quietly(old, self.settings.send_timeout_s, "old producer"))  # noqa: RUF006
                 continue
             await asyncio.sleep(self.settings.health_interval_s)
 
     def _wedged(self) -> bool:
-        """Sends have timed out for a while although metadata fetches succeed (#1101)."""
-        if self._stuck_since is None or not self.health.ready:
-            return False
-        return time.monotonic() - self._stuck_since > 2 * self.settings.send_timeout_s
+        """Sends have kept failing for a while although metadata fetches succeed (#1101)."""
+        return self.health.ready and self._stall.wedged()
 
     def _unavailable(self, why: str) -> KafkaUnavailable:
-        if self._stuck_since is None:
-            self._stuck_since = time.monotonic()
+        self._stall.failed()
         return KafkaUnavailable(why)
 
     async def send_many(
@@ -128,8 +126,6 @@ class ProducerService:
             raise RecordTooLarge(str(exc)) from None
         except KafkaError as exc:
             raise self._unavailable(f"{type(exc).__name__}: {exc}") from None
-        if any(isinstance(r, RecordMetadata) for r in results):
-            self._stuck_since = None
         return [self._classify(r) for r in results]
 
     def _timeout_error(self, future: asyncio.Future) -> Exception:

@@ -45,3 +45,19 @@ def consumer(app_env, tmp_path_factory):
     app.wait_ready()
     yield app
     app.stop()
+
+
+FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figure():
+    """Record a line for the run's summary: measured figures show even when the tests pass quietly."""
+    return FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("apps: measured figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

@@ -17,6 +17,8 @@ def test_defaults_follow_the_seed():
     assert s.bootstrap_servers == ("k1:9092", "k2:9093")
     assert (s.topic, s.group_id, s.buffer_size) == ("test-topic", "test-group", 10)
     assert (s.producer_port, s.consumer_port, s.max_body_bytes) == (8001, 8002, 1048576)
+    assert s.access_log is False
+    assert parse_settings({**BASE, "ACCESS_LOG": "true"}).access_log is True
 
 
 @pytest.mark.parametrize(
@@ -34,6 +36,7 @@ def test_defaults_follow_the_seed():
         ({**BASE, "KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_USERNAME": "u"}, "KAFKA_SASL_PASSWORD"),
         ({**BASE, "KAFKA_SASL_MECHANISM": "GSSAPI"}, "KAFKA_SASL_MECHANISM"),
         ({**BASE, "KAFKA_SSL_CAFILE": "/nonexistent/ca.pem"}, "KAFKA_SSL_CAFILE"),
+        ({**BASE, "ACCESS_LOG": "maybe"}, "ACCESS_LOG"),
     ],
 )
 def test_invalid_setting_is_named(env, name):

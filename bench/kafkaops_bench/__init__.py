@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`) and resilience checks (`make chaos`) against the local lab."""

@@ -1,0 +1,127 @@
+"""`python -m kafkaops_bench bench|chaos [--only P1,P3] [--runs N]` (the Makefile's entry points)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+
+from . import lab, perf, report
+from .stats import fmt, mmm
+
+BENCHES = ("P4", "P1", "P2", "P3", "P5", "P6")  # P4 first: it may rebuild the lab the others use
+CHECKS = ("R1", "R2", "R3", "R4", "R5")
+
+
+def bench_row(r: dict) -> list[str]:
+    if "error" in r:
+        return [r["id"], r.get("measure", ""), r.get("goal", ""), "error", r["error"][:120], "FAIL"]
+    raw = {
+        "P1": lambda: f"/send {mmm(r['send_req_s'], 0)} req/s; /healthz {mmm(r['healthz_req_s'], 0)} req/s",
+        "P2": lambda: f"batch {mmm(r['batch_msg_s'], 0)} msg/s; ProducerPerformance {mmm(r['perf_msg_s'], 0)} msg/s",
+        "P3": lambda: (
+            f"app p50 {mmm(r['app_p50_ms'], 1)} ms, p99 {mmm(r['app_p99_ms'], 1)} ms; "
+            f"EndToEndLatency p50 {mmm(r['e2e_p50_ms'], 1)} ms, p99 {mmm(r['e2e_p99_ms'], 1)} ms; "
+            f"p50 ratio {mmm(r['ratio_p50'])}"
+        ),
+        "P4": lambda: f"cold {mmm(r['cold_s'], 0)} s; no-op {mmm(r['noop_s'], 0)} s, changed={r['noop_changed']}",
+        "P5": lambda: (
+            f"RSS {fmt(r['rss_small_mib'], 1)} -> {fmt(r['rss_large_mib'], 1)} MiB (peak {fmt(r['rss_peak_mib'], 1)});"
+            f" consumed {fmt(r['consume_msg_s'], 0)} msg/s"
+        ),
+        "P6": lambda: f"keyed {mmm(r['keyed_s'], 1)} s; any /send {mmm(r['any_s'], 1)} s",
+    }[r["id"]]()
+    unit = {"P5": " MiB", "P6": " s"}.get(r["id"], "")
+    return [r["id"], r["measure"], r["goal"], mmm(r["ratio"], 2, unit), raw, "pass" if r["pass"] else "MISS"]
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    meta = report.header("bench")
+    lab.ensure_up()
+    if args.producer_env:
+        # Compare app settings without a redeploy, e.g. ACCESS_LOG=true for the "before" figures.
+        meta["producer_env"] = dict(kv.split("=", 1) for kv in args.producer_env.split(","))
+        lab.app_env(lab.PRODUCER_UNIT, meta["producer_env"], 8001)
+    try:
+        results = bench_all(args)
+    finally:
+        if args.producer_env:
+            lab.app_env(lab.PRODUCER_UNIT, None, 8001)
+    head = ["#", "Measure", "Goal", "Result: median (min–max)", "Raw figures", ""]
+    path = report.write(args.tag or "bench", meta, results, report.table([bench_row(r) for r in results], head))
+    print(path.read_text())
+    return 0
+
+
+def bench_all(args: argparse.Namespace) -> list[dict]:
+    results = []
+    for name in [b for b in BENCHES if b in args.only]:
+        print(f"== {name}", flush=True)
+        t0 = time.monotonic()
+        try:
+            if name == "P1":
+                res = perf.p1_send_vs_healthz(args.runs, args.seconds)
+            elif name == "P2":
+                res = perf.p2_batch_vs_perf(args.runs, args.seconds)
+            elif name == "P3":
+                res = perf.p3_latency(args.runs, seconds=args.seconds * 2)
+            elif name == "P4":
+                res = perf.p4_deploy(args.cold_runs, args.runs)
+            elif name == "P5":
+                res = perf.p5_memory(large=args.p5_messages)
+            else:
+                res = perf.p6_failover(args.runs)
+        except Exception as exc:  # noqa: BLE001 - one failed benchmark must not hide the others
+            traceback.print_exc()
+            res = {"id": name, "error": f"{type(exc).__name__}: {exc}"}
+            lab.restore_brokers()
+        res["seconds"] = round(time.monotonic() - t0, 1)
+        print("   ", " | ".join(bench_row(res)), flush=True)
+        results.append(res)
+    return results
+
+
+def run_chaos(args: argparse.Namespace) -> int:
+    from . import chaos  # imported late: needs bench/ackload.py, only for `chaos`
+
+    meta = report.header("chaos")
+    lab.ensure_up()
+    results = []
+    for name in [c for c in CHECKS if c in args.only]:
+        print(f"== {name}", flush=True)
+        t0 = time.monotonic()
+        try:
+            res = getattr(chaos, name.lower())(args)
+        except Exception as exc:  # noqa: BLE001 - report the failure and go on with the next check
+            traceback.print_exc()
+            res = {"id": name, "check": "", "pass": False, "figures": f"error: {type(exc).__name__}: {exc}"}
+            lab.restore_brokers()
+        res["seconds"] = round(time.monotonic() - t0, 1)
+        print(f"    {name}: {'PASS' if res['pass'] else 'FAIL'}  {res['figures']}", flush=True)
+        results.append(res)
+    rows = [[r["id"], r["check"], r["figures"], "pass" if r["pass"] else "FAIL"] for r in results]
+    path = report.write(args.tag or "chaos", meta, results, report.table(rows, ["#", "Guarantee", "Figures", ""]))
+    print(path.read_text())
+    return 0 if all(r["pass"] for r in results) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kafkaops_bench", description=__doc__)
+    parser.add_argument("what", choices=("bench", "chaos"))
+    parser.add_argument("--only", default="", help="comma-separated subset, e.g. P1,P3 or R1")
+    parser.add_argument("--runs", type=int, default=3, help="repetitions per benchmark (default 3)")
+    parser.add_argument("--seconds", type=int, default=10, help="load duration per wrk run (default 10)")
+    parser.add_argument("--cold-runs", type=int, default=1, help="P4 cold deploys (each recreates the lab)")
+    parser.add_argument("--p5-messages", type=int, default=1_000_000, help="P5 large message count")
+    parser.add_argument("--rate", type=int, default=100, help="chaos /send load rate, msg/s (default 100)")
+    parser.add_argument("--producer-env", default="", help="KEY=VAL,... producer settings for this run only")
+    parser.add_argument("--tag", default="", help="results file name (default: bench or chaos)")
+    args = parser.parse_args(argv)
+    default = BENCHES if args.what == "bench" else CHECKS
+    args.only = [x.strip().upper() for x in args.only.split(",") if x.strip()] or list(default)
+    return run_bench(args) if args.what == "bench" else run_chaos(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
