@@ -21,7 +21,8 @@ def bench_row(r: dict) -> list[str]:
         "P1": lambda: f"/send {mmm(r['send_req_s'], 0)} req/s; /healthz {mmm(r['healthz_req_s'], 0)} req/s",
         "P2": lambda: f"batch {mmm(r['batch_msg_s'], 0)} msg/s; ProducerPerformance {mmm(r['perf_msg_s'], 0)} msg/s",
         "P3": lambda: (
-            f"app p50 {mmm(r['app_p50_ms'], 1)} ms, p99 {mmm(r['app_p99_ms'], 1)} ms; "
+            f"app p50 {mmm(r['app_p50_ms'], 1)} ms, p99 {mmm(r['app_p99_ms'], 1)} ms"
+            f" (/send answered: p99 {mmm(r['send_p99_ms'], 1)} ms); "
             f"EndToEndLatency p50 {mmm(r['e2e_p50_ms'], 1)} ms, p99 {mmm(r['e2e_p99_ms'], 1)} ms; "
             f"p50 ratio {mmm(r['ratio_p50'])}"
         ),

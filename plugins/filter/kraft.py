@@ -233,6 +233,14 @@ def kraft_node_dirs(nodes, config_dir, app_log_root, user, group):
     return dirs
 
 
+def _was_active(started, service):
+    """From the results of the "Enable and start" loop: systemd's state before the task acted."""
+    for result in (started or {}).get("results") or []:
+        if (result.get("item") or {}).get("service") == service:
+            return (result.get("status") or {}).get("ActiveState") == "active"
+    return False
+
+
 def kraft_restart_queue(nodes, hostvars, play_hosts):
     """Nodes that were running before this run and whose config changed.
 
@@ -243,9 +251,9 @@ def kraft_restart_queue(nodes, hostvars, play_hosts):
         if node["host"] not in play_hosts:
             continue
         hv = hostvars[node["host"]]
-        services = (hv.get("ansible_facts") or {}).get("services") or {}
-        was_running = services.get(node["service"] + ".service", {}).get("state") == "running"
-        if was_running and node["id"] in (hv.get("_kafka_kraft_changed_nodes") or []):
+        if _was_active(hv.get("_kafka_kraft_started"), node["service"]) and node["id"] in (
+            hv.get("_kafka_kraft_changed_nodes") or []
+        ):
             queue.append(node)
     return sorted(queue, key=lambda n: (n["controller"], n["id"]))
 

@@ -36,6 +36,7 @@ class ConsumerService:
         self.last_error: str | None = None
         self._next_offsets: dict[TopicPartition, int] = {}  # to commit
         self._positions: dict[TopicPartition, int] = {}  # next offset per owned partition, for lag
+        self._commit_task: asyncio.Task | None = None
         self._task: asyncio.Task | None = None
         self._closing = asyncio.Event()
         self._draining = False  # a stop signal arrived; set from the signal handler, so a plain flag
@@ -98,7 +99,7 @@ class ConsumerService:
                 log.warning("consumer failed (%s); restarting in %.1fs", self.last_error, backoff)
             finally:
                 self.member, self.consumer, self.assigned = False, None, []
-                await self._commit(consumer)
+                await self._settle_commits(consumer)
                 # stop() leaves the group so the partitions move to other instances at once.
                 await stop_quietly(consumer, self.settings.connect_timeout_s, "consumer")
             if not self._stopping():
@@ -130,9 +131,21 @@ class ConsumerService:
                         self.records_counter.inc()
                 if records:
                     self._next_offsets[tp] = self._positions[tp] = records[-1].offset + 1
-            if batches:
-                await self._commit(consumer)
+            self._commit_in_background(consumer)
             await self._refresh(consumer)
+
+    def _commit_in_background(self, consumer: AIOKafkaConsumer) -> None:
+        """One commit in flight at a time, so the next fetch never waits for an OffsetCommit
+        round trip; offsets shown meanwhile go with the next commit."""
+        if self._next_offsets and (self._commit_task is None or self._commit_task.done()):
+            self._commit_task = asyncio.create_task(self._commit(consumer), name="consumer-commit")
+
+    async def _settle_commits(self, consumer: AIOKafkaConsumer) -> None:
+        """Before leaving the group: the commit in flight ends, then whatever was shown since."""
+        if self._commit_task is not None:
+            await asyncio.shield(self._commit_task)  # _commit is bounded and never raises
+            self._commit_task = None
+        await self._commit(consumer)
 
     async def _commit(self, consumer: AIOKafkaConsumer) -> None:
         if not self._next_offsets:

@@ -104,12 +104,13 @@ def test_restart_queue_brokers_first_only_running_and_stale():
         {"host": "b", "id": 2, "controller": False, "service": "kafka-node2"},
         {"host": "n", "id": 3, "controller": False, "service": "kafka-node3"},
     ]
-    running = {"ansible_facts": {"services": {f"kafka-node{i}.service": {"state": "running"} for i in (1, 2)}}}
-    hostvars = {
-        "c": {**running, "_kafka_kraft_changed_nodes": [1]},
-        "b": {**running, "_kafka_kraft_changed_nodes": [2]},
-        "n": {"ansible_facts": {"services": {}}, "_kafka_kraft_changed_nodes": [3]},
-    }
+
+    def started(node_id: int, state: str) -> dict:
+        # systemd_service reports the unit's state from before it acted.
+        result = {"item": {"service": f"kafka-node{node_id}"}, "status": {"ActiveState": state}}
+        return {"_kafka_kraft_started": {"results": [result]}, "_kafka_kraft_changed_nodes": [node_id]}
+
+    hostvars = {"c": started(1, "active"), "b": started(2, "active"), "n": started(3, "inactive")}
     assert [n["id"] for n in kraft.kraft_restart_queue(nodes, hostvars, ["c", "b", "n"])] == [2, 1]
 
 
