@@ -25,6 +25,11 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
+def telemetry_config(settings: Settings) -> dict[str, bool] | None:
+    """FastAPI's `telemetry` argument: its defaults when enabled, else nothing at all."""
+    return None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False}
+
+
 def service_lifespan(service: Service) -> Callable[[Any], Any]:
     """FastAPI lifespan that starts the app's Kafka client and always stops it."""
 

@@ -45,9 +45,9 @@ class Settings:
     send_timeout_s: float = 5.0
     retry_after_s: int = 5
     health_interval_s: float = 2.0
-    # aiokafka keeps one request in flight per broker, so records batch up during it anyway;
-    # 1 ms instead of 5 cut /send's p99 at 64 connections from 92 to 50 ms (make bench, P1).
-    linger_ms: int = 1
+    # aiokafka keeps one request in flight per broker, so records batch up during it anyway:
+    # 0 instead of 1 ms halved P3's p50 (4.0 -> 1.8 ms) at the same /send throughput (make bench).
+    linger_ms: int = 0
     auto_offset_reset: str = "earliest"
     buffer_size: int = 10
     display_limit_chars: int = 2000
@@ -57,6 +57,7 @@ class Settings:
     consumer_port: int = 8002
     log_level: str = "info"
     access_log: bool = False
+    telemetry: bool = False
 
 
 def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
@@ -154,7 +155,7 @@ def parse_settings(env: Mapping[str, str]) -> Settings:
         send_timeout_s=_number(env, "KAFKA_SEND_TIMEOUT_S", 5.0, float, 0.1, 300),
         retry_after_s=int(_number(env, "KAFKA_RETRY_AFTER_S", 5, int, 1, 3600)),
         health_interval_s=_number(env, "KAFKA_HEALTH_INTERVAL_S", 2.0, float, 0.1, 60),
-        linger_ms=int(_number(env, "KAFKA_LINGER_MS", 1, int, 0, 1000)),
+        linger_ms=int(_number(env, "KAFKA_LINGER_MS", 0, int, 0, 1000)),
         auto_offset_reset=_choice(env, "KAFKA_AUTO_OFFSET_RESET", "earliest", OFFSET_RESETS),
         buffer_size=int(_number(env, "BUFFER_SIZE", 10, int, 1, 10000)),
         display_limit_chars=int(_number(env, "DISPLAY_LIMIT_CHARS", 2000, int, 16, 1024 * 1024)),
@@ -166,6 +167,9 @@ def parse_settings(env: Mapping[str, str]) -> Settings:
         # A journal line per request cost a third of /healthz's and over a quarter of /send's
         # throughput (make bench, P1); /metrics already counts requests by endpoint and status.
         access_log=_flag(env, "ACCESS_LOG", False),
+        # FastAPI's built-in OpenTelemetry asks the providers on every request whether it is
+        # configured: ~6 % of /send's CPU with none set up (py-spy, make bench P1).
+        telemetry=_flag(env, "FASTAPI_TELEMETRY", False),
     )
 
 

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from .. import __version__
 from ..kafka import quiet_aiokafka_logs
 from ..metrics import metrics_response
-from ..runner import service_lifespan, settings_or_exit
+from ..runner import service_lifespan, settings_or_exit, telemetry_config
 from ..settings import Settings
 from .buffer import MessageBuffer
 from .page import SECURITY_HEADERS, render
@@ -55,7 +55,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     sse_clients = Gauge("consumer_sse_clients", "Open live-update streams", registry=registry)
 
-    app = FastAPI(title="Kafka consumer viewer", version=__version__, lifespan=service_lifespan(service))
+    app = FastAPI(
+        title="Kafka consumer viewer",
+        version=__version__,
+        lifespan=service_lifespan(service),
+        telemetry=telemetry_config(settings),
+    )
     app.state.service = service
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -19,6 +19,8 @@ def test_defaults_follow_the_seed():
     assert (s.producer_port, s.consumer_port, s.max_body_bytes) == (8001, 8002, 1048576)
     assert s.access_log is False
     assert parse_settings({**BASE, "ACCESS_LOG": "true"}).access_log is True
+    assert (s.linger_ms, s.telemetry) == (0, False)
+    assert parse_settings({**BASE, "FASTAPI_TELEMETRY": "yes"}).telemetry is True
 
 
 @pytest.mark.parametrize(
@@ -37,6 +39,7 @@ def test_defaults_follow_the_seed():
         ({**BASE, "KAFKA_SASL_MECHANISM": "GSSAPI"}, "KAFKA_SASL_MECHANISM"),
         ({**BASE, "KAFKA_SSL_CAFILE": "/nonexistent/ca.pem"}, "KAFKA_SSL_CAFILE"),
         ({**BASE, "ACCESS_LOG": "maybe"}, "ACCESS_LOG"),
+        ({**BASE, "FASTAPI_TELEMETRY": "2"}, "FASTAPI_TELEMETRY"),
     ],
 )
 def test_invalid_setting_is_named(env, name):
