@@ -64,7 +64,7 @@ lint: venv collection ## yamllint, ansible-lint, ruff, module docs
 	ansible-lint
 	ruff check .
 	ruff format --check .
-	for m in kafka_topic kafka_consumer_lag; do ansible-doc kafkaops.kraft.$$m >/dev/null; done
+	for f in plugins/modules/*.py; do ansible-doc kafkaops.kraft.$$(basename $$f .py) >/dev/null || exit 1; done
 
 unit: venv collection ## pure-logic unit tests
 	pytest -q tests/unit

@@ -20,7 +20,9 @@ BODY_BYTES = 1024
 def p1_send_vs_healthz(runs: int, seconds: int = 10, connections: int = 64) -> dict:
     """/send (acks=all, 1 KB) against a bare 200 on the same server, same wrk load."""
     body = load.json_doc(BODY_BYTES)
-    load.wrk(lab.PRODUCER + "/send", "POST", body, connections, 3)  # warm-up: connections, JIT-free but caches
+    # Warm-up long enough for the brokers' JIT: right after P4's cold deploy a 3 s warm-up
+    # left /send at half its warm-lab rate.
+    load.wrk(lab.PRODUCER + "/send", "POST", body, connections, 15)
     base, send = [], []
     for _ in range(runs):
         base.append(load.wrk(lab.PRODUCER + "/healthz", "GET", None, connections, seconds))
