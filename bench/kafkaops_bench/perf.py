@@ -17,6 +17,10 @@ from .stats import percentile, ratios, summary
 BODY_BYTES = 1024
 
 
+def warm_up(seconds: int, connections: int = 64) -> None:
+    load.wrk(lab.PRODUCER + "/send", "POST", load.json_doc(BODY_BYTES), connections, seconds)
+
+
 def p1_send_vs_healthz(runs: int, seconds: int = 10, connections: int = 64) -> dict:
     """/send (acks=all, 1 KB) against a bare 200 on the same server, same wrk load."""
     body = load.json_doc(BODY_BYTES)
