@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from . import lab
+from . import lab, plot
 from .report import RESULTS
 
 ACKLOAD = lab.REPO / "bench" / "ackload.py"
@@ -105,8 +105,15 @@ def r1(args) -> dict:
         f"error window {summary['error_window_s']} s; p99 {summary['latency_ms']['p99']} ms"
     )
     del killed_at
+    picture = plot.r1_timeline(load.out, args.rate, 15, 35, RESULTS / "r1-timeline.png")
     return _result(
-        "R1", "kill -9 one of 3 brokers mid-load: 0 missing, 0 duplicates", ok, figures, load=summary, verify=rep
+        "R1",
+        "kill -9 one of 3 brokers mid-load: 0 missing, 0 duplicates",
+        ok,
+        figures,
+        load=summary,
+        verify=rep,
+        plot=str(picture),
     )
 
 
