@@ -30,9 +30,12 @@ def ensure_directories(module, specs):
                 diffs.append(diff)
                 continue
             os.makedirs(path)
-        changed = module.set_owner_if_different(path, spec["owner"], missing, diff)
-        changed = module.set_group_if_different(path, spec["group"], changed, diff)
-        changed = module.set_mode_if_different(path, spec["mode"], changed, diff)
+        # Like ansible.builtin.file's default follow=true: a link to a directory (say, a data
+        # disk mounted elsewhere) gets the target's owner and mode changed, not the link's.
+        target = os.path.realpath(path)
+        changed = module.set_owner_if_different(target, spec["owner"], missing, diff)
+        changed = module.set_group_if_different(target, spec["group"], changed, diff)
+        changed = module.set_mode_if_different(target, spec["mode"], changed, diff)
         if changed:
             changed_paths.append(path)
             diffs.append(diff)

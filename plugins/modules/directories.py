@@ -15,6 +15,8 @@ description:
   - Creates each missing directory (and missing parents, with default permissions) and sets its owner,
     group and mode, in list order, within one module run instead of one per directory.
   - A path that exists but is not a directory is an error; nothing is replaced or removed.
+  - A symbolic link to a directory is followed, as M(ansible.builtin.file) does by default; the target's owner,
+    group and mode are set.
 author: kafkaops maintainers
 options:
   directories:

@@ -48,6 +48,16 @@ def test_repairs_only_the_mode_that_drifted(tmp_path, capsys):
     assert result["diff"][0]["before"]["mode"] == "0700"
 
 
+def test_a_link_to_a_directory_changes_the_target(tmp_path, capsys):
+    (tmp_path / "disk").mkdir()
+    os.chmod(tmp_path / "disk", 0o700)
+    (tmp_path / "data").symlink_to(tmp_path / "disk")
+    result = run(capsys, [spec(tmp_path / "data")])
+    assert result["changed_paths"] == [str(tmp_path / "data")]
+    assert mode_of(tmp_path / "disk") == 0o750 and (tmp_path / "data").is_symlink()
+    assert not run(capsys, [spec(tmp_path / "data")])["changed"]
+
+
 def test_check_mode_reports_without_touching(tmp_path, capsys):
     (tmp_path / "drifted").mkdir()
     os.chmod(tmp_path / "drifted", 0o700)
