@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import uvicorn
 from fastapi import FastAPI
 
+from . import __version__
 from .settings import Settings, SettingsError, load_settings
 
 # SSE streams never end by themselves; bound the wait so SIGTERM reaches the lifespan
@@ -25,9 +26,11 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
-def telemetry_config(settings: Settings) -> dict[str, bool] | None:
-    """FastAPI's `telemetry` argument: its defaults when enabled, else nothing at all."""
-    return None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False}
+def service_app(title: str, service: Service, settings: Settings) -> FastAPI:
+    """The FastAPI object of either app: its Kafka client runs for the app's lifespan, and
+    FastAPI's own telemetry is on only when asked for."""
+    telemetry = None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False}
+    return FastAPI(title=title, version=__version__, lifespan=service_lifespan(service), telemetry=telemetry)
 
 
 def service_lifespan(service: Service) -> Callable[[Any], Any]:

@@ -12,10 +12,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from .. import __version__
 from ..kafka import quiet_aiokafka_logs
 from ..metrics import metrics_response
-from ..runner import service_lifespan, settings_or_exit, telemetry_config
+from ..runner import service_app, settings_or_exit
 from ..settings import Settings
 from .buffer import MessageBuffer
 from .page import SECURITY_HEADERS, render
@@ -55,12 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     sse_clients = Gauge("consumer_sse_clients", "Open live-update streams", registry=registry)
 
-    app = FastAPI(
-        title="Kafka consumer viewer",
-        version=__version__,
-        lifespan=service_lifespan(service),
-        telemetry=telemetry_config(settings),
-    )
+    app = service_app("Kafka consumer viewer", service, settings)
     app.state.service = service
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

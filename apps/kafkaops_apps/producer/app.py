@@ -9,10 +9,9 @@ from aiokafka.structs import RecordMetadata
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from .. import __version__
 from ..kafka import quiet_aiokafka_logs
 from ..metrics import metrics_response
-from ..runner import service_lifespan, settings_or_exit, telemetry_config
+from ..runner import service_app, settings_or_exit
 from ..settings import Settings
 from .body import (
     JSON_TYPES,
@@ -67,12 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     retry_after = {"Retry-After": str(settings.retry_after_s)}
     quiet_aiokafka_logs()
 
-    app = FastAPI(
-        title="Kafka producer",
-        version=__version__,
-        lifespan=service_lifespan(service),
-        telemetry=telemetry_config(settings),
-    )
+    app = service_app("Kafka producer", service, settings)
     app.state.service = service
 
     def error(endpoint: str, status: int, kind: str, detail: Any, headers: dict | None = None) -> JSONResponse:
