@@ -17,12 +17,12 @@ COLLECTION  := build/collections/ansible_collections/kafkaops/kraft
 # Molecule scenarios that `make test` runs, in order.
 SCENARIOS   ?= default single_vm secure scale_out
 
-.PHONY: help setup host-deps venv collection archive previous-archive jmx-exporter image lab lab-down lint unit integration molecule test bench chaos clean
+.PHONY: help setup host-deps venv collection archive previous-archive jmx-exporter image container-dns lab lab-down lint unit integration molecule test bench chaos clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-setup: host-deps venv collection archive jmx-exporter ## everything a fresh machine needs
+setup: host-deps venv collection archive jmx-exporter container-dns ## everything a fresh machine needs
 
 host-deps: ## Debian packages for podman hosts, Maven and the browser test
 	tools/install-host-deps.sh
@@ -52,6 +52,9 @@ jmx-exporter: ## Prometheus JMX exporter javaagent from Maven (cached)
 
 image: host-deps ## Debian bookworm systemd image for lab and Molecule hosts (cached)
 	tools/build-image.sh
+
+container-dns: image ## prove that containers on one podman network resolve each other by name
+	tools/check-container-dns.sh
 
 lab: setup image ## start the local lab and deploy site.yml onto it
 	tools/lab.sh up

@@ -57,7 +57,7 @@ up() {
     mkdir -p "$(dirname "${ssh_key}")"
     ssh-keygen -q -t ed25519 -N '' -C kafkaops-lab -f "${ssh_key}"
   fi
-  podman network exists "${network}" || podman network create --subnet "${subnet}" "${network}" >/dev/null
+  "${here}/project-network.sh" "${network}" "${subnet}"
   for spec in "${hosts[@]}"; do
     read -r host ip ports <<<"${spec}"
     name="${prefix}${host}"
