@@ -73,12 +73,19 @@ unit: venv collection ## pure-logic unit tests
 	pytest -q tests/unit
 
 integration: setup ## pytest against real Kafka brokers, real HTTP and a real browser
-	pytest -q tests/integration
+	pytest -q --durations=8 tests/integration
 
 molecule: setup previous-archive image ## every Molecule scenario
-	for s in $(SCENARIOS); do molecule test -s $$s; done
+	for s in $(SCENARIOS); do tools/timings.py run "molecule $$s" -- molecule test -s $$s; done
 
-test: lint unit integration molecule ## everything CI runs
+# Each step is timed (tools/timings.py); the table prints at the end, on failure too.
+TEST_STEPS := setup previous-archive lint unit integration molecule
+test: ## everything CI runs, then the time each step took
+	@tools/timings.py reset
+	@rc=0; for step in $(TEST_STEPS); do \
+	  if [[ $$step == molecule ]]; then $(MAKE) --no-print-directory molecule || { rc=$$?; break; }; \
+	  else tools/timings.py run "$$step" -- $(MAKE) --no-print-directory $$step || { rc=$$?; break; }; fi; \
+	done; tools/timings.py summary; exit $$rc
 
 # Benchmarks and fault injection against the lab (started if missing); not part of `make test`.
 # The lock keeps them from overlapping other heavy runs (Molecule) on this shared machine.
