@@ -7,12 +7,39 @@ going through Ansible for each check.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import time
+from pathlib import Path
 
 import testinfra
 
 BIN = "/opt/kafka/bin"
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def ansible_playbook(*args: str, playbook: str = "playbooks/site.yml", timeout_s: float = 1200):
+    """ansible-playbook against this scenario's Molecule inventory, as a user runs it; output captured."""
+    inventory = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
+    # Molecule forces colour; the checks read plain text.
+    env = {**os.environ, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"}
+    return subprocess.run(
+        ["ansible-playbook", "-i", str(inventory), str(PROJECT / playbook), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    """PLAY RECAP counters per host."""
+    counters = {}
+    for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=\d+.*)$", output, re.M):
+        counters[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", fields)}
+    return counters
 
 
 def hosts(*names: str):

@@ -223,12 +223,21 @@ def kraft_meta_properties(text):
     }
 
 
+def kraft_node_writable_dirs(node, app_log_root):
+    """What a node's process writes: its log dir and its dir of Kafka's own logs.
+
+    The role creates exactly these Kafka-owned, and the unit points Kafka at
+    them and opens only them for writing, so the two cannot drift apart.
+    """
+    return {"log_dir": node["log_dir"], "app_log_dir": f"{app_log_root}/{node['name']}"}
+
+
 def kraft_node_dirs(nodes, config_dir, app_log_root, user, group):
     """Directories each local node needs: config (root-owned), data and logs (Kafka-owned)."""
     dirs = []
     for node in nodes:
         dirs.append({"path": f"{config_dir}/{node['name']}", "owner": "root", "group": group, "mode": "0750"})
-        for path in (node["log_dir"], f"{app_log_root}/{node['name']}"):
+        for path in kraft_node_writable_dirs(node, app_log_root).values():
             dirs.append({"path": path, "owner": user, "group": group, "mode": "0750"})
     return dirs
 
@@ -320,6 +329,7 @@ class FilterModule:
             "kraft_properties": kraft_properties,
             "kraft_replica_lag": kraft_replica_lag,
             "kraft_node_dirs": kraft_node_dirs,
+            "kraft_node_writable_dirs": kraft_node_writable_dirs,
             "kraft_restart_queue": kraft_restart_queue,
             "kraft_fingerprints": kraft_fingerprints,
             "kraft_stale_nodes": kraft_stale_nodes,

@@ -48,3 +48,51 @@ def test_problems_name_users_not_passwords():
     assert any("listed" in p or "quote" in p for p in problems)
     assert not any('y"z' in p for p in problems)
     assert sec.kraft_sasl_problems([{"name": "a", "password": "x"}, {"name": "b", "password": "y"}]) == []
+
+
+def test_secret_settings_become_references():
+    parts = sec.kraft_split_secrets(
+        {
+            "ssl.keystore.password": "k",
+            "ssl.keystore.location": "/etc/kafka/tls/keystore.p12",
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": 'x password="pw-Secret";',
+            "password.encoder.secret": "e",
+            "log.dirs": "/var/kafka/logs",
+        },
+        "/etc/kafka/node1/secrets.properties",
+    )
+    public, secret = parts["public"], parts["secret"]
+    assert secret == {
+        "ssl.keystore.password": "k",
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": 'x password="pw-Secret";',
+        "password.encoder.secret": "e",
+    }
+    assert public["ssl.keystore.password"] == "${kafkaops:/etc/kafka/node1/secrets.properties:ssl.keystore.password}"
+    assert public["ssl.keystore.location"] == "/etc/kafka/tls/keystore.p12"
+    assert public["config.providers"] == "kafkaops"
+    assert public["config.providers.kafkaops.class"].endswith("FileConfigProvider")
+    assert "pw-Secret" not in "".join(str(v) for v in public.values())
+
+
+def test_without_secrets_nothing_is_added():
+    assert sec.kraft_split_secrets({"log.dirs": "/d"}, "/s") == {"public": {"log.dirs": "/d"}, "secret": {}}
+
+
+def test_a_users_own_provider_and_references_are_kept():
+    parts = sec.kraft_split_secrets(
+        {"config.providers": "vault", "ssl.key.password": "${vault:path:key}", "ssl.truststore.password": "t"}, "/s"
+    )
+    assert parts["public"]["config.providers"] == "vault,kafkaops"
+    assert parts["public"]["ssl.key.password"] == "${vault:path:key}"
+    assert parts["secret"] == {"ssl.truststore.password": "t"}
+
+
+def test_java_argfile_quotes_each_argument():
+    text = sec.kraft_java_argfile(["kafka.tools.StorageTool", "--add-scram", 'SCRAM-SHA-512=[salt="a b"]'])
+    assert text == "'kafka.tools.StorageTool'\n'--add-scram'\n'SCRAM-SHA-512=[salt=\"a b\"]'\n"
+
+
+@pytest.mark.parametrize("arg", ["it's", "a\nb", "a\\b"])
+def test_java_argfile_refuses_what_it_cannot_quote(arg):
+    with pytest.raises(AnsibleFilterError):
+        sec.kraft_java_argfile([arg])

@@ -123,3 +123,20 @@ def test_stale_nodes_compare_fingerprints_with_markers():
         {"item": {"id": 3}, "failed": True},
     ]
     assert kraft.kraft_stale_nodes({1: "a:b", 2: "new", 3: "x"}, results) == [2, 3]
+
+
+def test_the_dirs_kafka_owns_are_the_dirs_its_unit_may_write():
+    # Seed layout: several nodes on one host, one log dir on another disk.
+    specs = [{"id": 1, "roles": ["broker"]}, {"id": 2, "roles": ["controller"], "log_dir": "/srv/disk2/kafka"}]
+    nodes = kraft.kraft_nodes(["h"], {"h": hv(BOTH, kafka_kraft_nodes=specs)})
+    owned = [
+        d["path"]
+        for d in kraft.kraft_node_dirs(nodes, "/etc/kafka", "/var/log/kafka", "kafka", "kafka")
+        if d["owner"] == "kafka"
+    ]
+    writable = [p for n in nodes for p in kraft.kraft_node_writable_dirs(n, "/var/log/kafka").values()]
+    assert (
+        owned
+        == writable
+        == ["/var/kafka/logs/broker1", "/var/log/kafka/node1", "/srv/disk2/kafka", "/var/log/kafka/node2"]
+    )

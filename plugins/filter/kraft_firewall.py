@@ -1,0 +1,85 @@
+"""Address logic of the kafka_kraft host firewall (nftables).
+
+The rule set must be the same whatever ``--limit`` a run uses: cluster
+addresses come from every cluster host in the inventory, never only from the
+hosts whose facts this run happened to gather.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ansible.errors import AnsibleFilterError
+
+
+def _host_addresses(hostvars: dict) -> list[str]:
+    facts = hostvars.get("ansible_facts") or {}
+    found = list(facts.get("all_ipv4_addresses") or [])
+    found += [a for a in facts.get("all_ipv6_addresses") or [] if not a.lower().startswith("fe80:")]
+    if not found:
+        host = str(hostvars.get("ansible_host", ""))
+        try:
+            found = [str(ipaddress.ip_address(host))]
+        except ValueError:
+            found = []
+    return found
+
+
+def kraft_cluster_addresses(hosts, hostvars, extra=None):
+    """Every address of every cluster host, plus ``extra``; fails naming hosts without one.
+
+    A host's addresses are its gathered ``all_ipv4_addresses`` and global
+    ``all_ipv6_addresses``; without facts, an ``ansible_host`` that is an IP
+    address. A host with neither would silently vanish from the rule set and
+    be cut off from the quorum, so it is an error instead.
+    """
+    addresses, missing = [], []
+    for host in hosts or []:
+        found = _host_addresses(hostvars.get(host) or {})
+        if not found:
+            missing.append(host)
+        addresses += found
+    if missing:
+        raise AnsibleFilterError(
+            "the host firewall needs every cluster host's addresses, but these have none: "
+            + ", ".join(missing)
+            + ". Their facts could not be gathered; make them reachable, give them an IP address as ansible_host, "
+            "or list the cluster's addresses in kafka_kraft_firewall_cluster_addresses"
+        )
+    addresses += list(extra or [])
+    return sorted({str(ipaddress.ip_network(a, strict=False)) if "/" in str(a) else str(a) for a in addresses})
+
+
+def kraft_nft_saddr(cidrs):
+    """nftables source matches for a list of addresses or CIDRs, one per family present.
+
+    ``["10.0.0.0/8", "2001:db8::/32"]`` -> ``["ip saddr { 10.0.0.0/8 }", "ip6 saddr { 2001:db8::/32 }"]``.
+    """
+    families = {4: [], 6: []}
+    for item in cidrs or []:
+        try:
+            network = ipaddress.ip_network(str(item), strict=False)
+        except ValueError as exc:
+            raise AnsibleFilterError(f"{item!r} is not an IP address or CIDR: {exc}") from exc
+        text = str(network) if "/" in str(item) else str(network.network_address)
+        if text not in families[network.version]:
+            families[network.version].append(text)
+    matches = []
+    for version, keyword in ((4, "ip"), (6, "ip6")):
+        if families[version]:
+            matches.append(f"{keyword} saddr {{ {', '.join(families[version])} }}")
+    return matches
+
+
+def kraft_offset_ports(ports, offset):
+    """Each port plus ``offset``: the internal listener's ports from the client ports."""
+    return [int(port) + int(offset) for port in ports or []]
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "kraft_cluster_addresses": kraft_cluster_addresses,
+            "kraft_nft_saddr": kraft_nft_saddr,
+            "kraft_offset_ports": kraft_offset_ports,
+        }

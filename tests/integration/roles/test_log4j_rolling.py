@@ -1,0 +1,63 @@
+"""reload4j, the runtime the role installs, keeps the rendered log4j configuration's files bounded.
+
+A small Java program loads the role's rendered log4j.properties with the
+archive's reload4j jar and writes about 30 times the configured size into each
+of Kafka's three log files; every file must stay within size and count.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.support.kafka_broker import kafka_home
+from tests.support.role_templates import render
+
+FILL = """
+import org.apache.log4j.Logger;
+import org.apache.log4j.PropertyConfigurator;
+
+public class Fill {
+    public static void main(String[] args) {
+        System.setProperty("kafka.logs.dir", args[1]);
+        PropertyConfigurator.configure(args[0]);
+        Logger[] loggers = {Logger.getLogger("kafka.server.KafkaServer"), Logger.getLogger("state.change.logger"),
+                            Logger.getLogger("kafka.controller.KafkaController")};
+        String line = "x".repeat(1000);
+        for (int i = 0; i < Integer.parseInt(args[2]); i++) {
+            for (Logger logger : loggers) {
+                logger.info(line);
+            }
+        }
+    }
+}
+"""
+
+
+@pytest.mark.integration
+def test_reload4j_keeps_each_log_within_size_and_count(tmp_path):
+    java = shutil.which("java")
+    if not java:
+        pytest.skip("no java")
+    jars = sorted((kafka_home() / "libs").glob("reload4j-*.jar"))
+    assert jars, "the Kafka archive has no reload4j jar"
+    config = tmp_path / "log4j.properties"
+    config.write_text(
+        render("log4j.properties.j2", kafka_kraft_log4j_max_file_size="64KB", kafka_kraft_log4j_max_backup_index=2)
+    )
+    (tmp_path / "Fill.java").write_text(FILL)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    subprocess.run(
+        [java, "-cp", str(jars[0]), str(tmp_path / "Fill.java"), str(config), str(logs), "2000"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=120,
+    )
+    for name in ("server.log", "state-change.log", "controller.log"):
+        files = sorted(p.name for p in logs.glob(name + "*"))
+        assert files == [name, f"{name}.1", f"{name}.2"], files
+        # One record may go past the limit before the file rolls.
+        assert all((logs / f).stat().st_size <= 64 * 1024 + 1100 for f in files), files
