@@ -22,7 +22,7 @@ def test_lost_data_directory_is_refused_then_reformatted_on_request():
     assert K2.run(f"systemctl stop kafka-node2 && mv {DATA} {DATA}.lost").rc == 0
     try:
         refused = ansible_playbook()
-        said = " ".join(refused.stdout.split())
+        said = " ".join((refused.stdout + refused.stderr).split())
         assert refused.returncode != 0
         assert "Node 2 on kafka2 ran before" in said, tail(refused)
         assert "kafka_kraft_reformat_node_ids=[2]" in said
