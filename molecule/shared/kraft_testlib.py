@@ -34,6 +34,11 @@ def ansible_playbook(*args: str, playbook: str = "playbooks/site.yml", timeout_s
     )
 
 
+def output_tail(result, chars: int = 3000) -> str:
+    """The end of a playbook run's output, for an assertion message."""
+    return (result.stdout + result.stderr)[-chars:]
+
+
 def recap(output: str) -> dict[str, dict[str, int]]:
     """PLAY RECAP counters per host."""
     counters = {}

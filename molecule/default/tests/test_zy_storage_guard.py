@@ -7,15 +7,11 @@ returns to 0 under-replicated partitions. Sorts before the resilience checks,
 which start from a healthy cluster.
 """
 
-from kraft_testlib import BIN, ansible_playbook, hosts, run
+from kraft_testlib import BIN, ansible_playbook, hosts, output_tail, run
 
 NODES = hosts("kafka1", "kafka2", "kafka3")
 K1, K2 = NODES["kafka1"], NODES["kafka2"]
 DATA = "/var/kafka/logs"
-
-
-def tail(result) -> str:
-    return (result.stdout + result.stderr)[-3000:]
 
 
 def test_lost_data_directory_is_refused_then_reformatted_on_request():
@@ -24,13 +20,13 @@ def test_lost_data_directory_is_refused_then_reformatted_on_request():
         refused = ansible_playbook()
         said = " ".join((refused.stdout + refused.stderr).split())
         assert refused.returncode != 0
-        assert "Node 2 on kafka2 ran before" in said, tail(refused)
+        assert "Node 2 on kafka2 ran before" in said, output_tail(refused)
         assert "kafka_kraft_reformat_node_ids=[2]" in said
         assert not K2.file(f"{DATA}/meta.properties").exists, "node 2 was formatted"
         assert not K2.service("kafka-node2").is_running
 
         allowed = ansible_playbook("-e", '{"kafka_kraft_reformat_node_ids": [2]}')
-        assert allowed.returncode == 0, tail(allowed)
+        assert allowed.returncode == 0, output_tail(allowed)
         assert K2.file(f"{DATA}/meta.properties").exists
         assert K2.service("kafka-node2").is_running
         urp = run(

@@ -19,7 +19,7 @@ import os
 import re
 from pathlib import Path
 
-from kraft_testlib import BIN, ansible_playbook, hosts, recap, run
+from kraft_testlib import BIN, ansible_playbook, hosts, output_tail, recap, run
 
 HARNESS = "kafkaops-test-harness"
 NODES = hosts("sec-kafka1", "sec-kafka2", "sec-kafka3")
@@ -63,10 +63,6 @@ def leaks(text: str) -> list[str]:
     return found
 
 
-def tail(result) -> str:
-    return (result.stdout + result.stderr)[-3000:]
-
-
 def cluster_intact() -> None:
     status = run(K1, f"{BIN}/kafka-metadata-quorum.sh {ADMIN} describe --status", 60, "LeaderId")
     assert status.rc == 0, status.stderr
@@ -80,7 +76,7 @@ def test_limited_run_keeps_the_firewall_and_the_quorum():
     before = {name: host.file(NFT).content_string for name, host in NODES.items()}
     assert all("10092" in rules for rules in before.values())
     result = ansible_playbook("-l", "sec-kafka2")
-    assert result.returncode == 0, tail(result)
+    assert result.returncode == 0, output_tail(result)
     after = {name: host.file(NFT).content_string for name, host in NODES.items()}
     assert after == before, "a --limit run rendered another rule set"
     # The controller port of the limited host is still open to its peers.
@@ -105,14 +101,14 @@ def test_no_secret_in_ansible_output():
     )
     extra.chmod(0o600)
     changed = ansible_playbook("--diff", "-vvv", "-e", f"@{extra}")
-    assert changed.returncode == 0, tail(changed)
+    assert changed.returncode == 0, output_tail(changed)
     assert any(counts["changed"] > 0 for counts in recap(changed.stdout).values())
     assert "log.cleaner.backoff.ms=15001" in K1.file("/etc/kafka/node1/server.properties").content_string
     users = K1.run(f"{BIN}/kafka-configs.sh {ADMIN} --describe --entity-type users")
     assert "user-principal 'audit'" in users.stdout, users.stdout
 
     noop = ansible_playbook("--diff", "-vvv", "-e", f"@{extra}")
-    assert noop.returncode == 0, tail(noop)
+    assert noop.returncode == 0, output_tail(noop)
     counts = recap(noop.stdout)
     assert set(ALL) <= set(counts) and all(c["changed"] == 0 for c in counts.values()), counts
 
@@ -122,7 +118,7 @@ def test_no_secret_in_ansible_output():
         "--check", "--diff", "-vvv", "-e", f"@{extra}", "-e", "kafka_kraft_sasl_scram_update=true",
         "-e", '{"kafka_kraft_custom_properties": {"log.cleaner.backoff.ms": 15002}}',
     )  # fmt: skip
-    assert checked.returncode == 0, tail(checked)
+    assert checked.returncode == 0, output_tail(checked)
     assert "log.cleaner.backoff.ms=15002" in checked.stdout, "--diff did not show the change"
     assert K1.file("/etc/kafka/node1/server.properties").content_string == props_before
     assert not K1.run("ls /etc/kafka/.scram-* 2>/dev/null").stdout.strip()

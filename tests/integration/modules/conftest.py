@@ -91,14 +91,5 @@ def run_module(tmp_path):
 
 
 @pytest.fixture
-def admin(kafka_broker):
-    from kafka import KafkaAdminClient
-
-    client = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap, request_timeout_ms=15000)
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def topic_name():
     return f"it-{uuid.uuid4().hex[:10]}"

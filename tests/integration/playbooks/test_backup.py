@@ -19,7 +19,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-import yaml
+
+from tests.support.inventory import write_single_node_inventory
 
 REPO = Path(__file__).resolve().parents[3]
 HEALTHY_QUORUM = (
@@ -73,25 +74,11 @@ def run_backup(
     data = tmp_path / "data"
     data.mkdir(exist_ok=True)
     (data / "meta.properties").write_text("node.id=1\n")
-    node = {"kafka_kraft_node_id": 1, "kafka_kraft_data_root": str(data), **(host_vars or {})}
-    inventory = {
-        "all": {
-            "vars": {
-                "ansible_connection": "local",
-                "ansible_become": False,
-                "ansible_python_interpreter": sys.executable,
-            },
-            "children": {
-                "kafka": {
-                    "children": {
-                        "kafka_controllers": {"hosts": {"k1": node}},
-                        "kafka_brokers": {"hosts": {"k1": node}},
-                    }
-                }
-            },
-        }
-    }
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
+    write_single_node_inventory(
+        tmp_path / "hosts.yml",
+        {"ansible_become": False, "ansible_python_interpreter": sys.executable},
+        {"kafka_kraft_data_root": str(data), **(host_vars or {})},
+    )
     variables = {
         "backup_remote_dir": str(tmp_path / "remote"),
         "backup_admin_venv": str(Path(sys.executable).parent.parent),

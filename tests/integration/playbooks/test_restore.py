@@ -15,7 +15,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-import yaml
+
+from tests.support.inventory import write_single_node_inventory
 
 REPO = Path(__file__).resolve().parents[3]
 DUMP_PARTITIONS = 4
@@ -44,24 +45,9 @@ def write_dump(directory: Path, partitions: int = DUMP_PARTITIONS, with_meta: bo
 def run_restore(
     tmp_path: Path, bootstrap: str, dump: Path, topic: str, check: bool = False, **extra
 ) -> subprocess.CompletedProcess:
-    inventory = {
-        "all": {
-            "vars": {
-                "ansible_connection": "local",
-                "ansible_become": False,
-                "ansible_python_interpreter": sys.executable,
-            },
-            "children": {
-                "kafka": {
-                    "children": {
-                        "kafka_controllers": {"hosts": {"k1": {"kafka_kraft_node_id": 1}}},
-                        "kafka_brokers": {"hosts": {"k1": {"kafka_kraft_node_id": 1}}},
-                    }
-                }
-            },
-        }
-    }
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
+    write_single_node_inventory(
+        tmp_path / "hosts.yml", {"ansible_become": False, "ansible_python_interpreter": sys.executable}
+    )
     variables = {
         "restore_file": str(dump),
         "restore_topic": topic,
@@ -105,15 +91,6 @@ def produce(bootstrap: str, topic: str, n: int) -> None:
         producer.send(topic, value=f"old-{i}".encode(), partition=0)
     producer.flush(30)
     producer.close()
-
-
-@pytest.fixture
-def admin(kafka_broker):
-    from kafka import KafkaAdminClient
-
-    client = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap, request_timeout_ms=15000)
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -15,31 +15,22 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.inventory import write_single_node_inventory
+
 REPO = Path(__file__).resolve().parents[3]
 
 
 def run_tls(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    inventory = {
-        "all": {
-            "vars": {
-                "ansible_connection": "local",
-                "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                "kafka_kraft_tls_ca_dir": str(tmp_path / "pki"),
-                "kafka_kraft_tls_dir": str(tmp_path / "host" / "tls"),
-                "kafka_kraft_user": "root",
-                "kafka_kraft_group": "root",
-            },
-            "children": {
-                "kafka": {
-                    "children": {
-                        "kafka_controllers": {"hosts": {"k1": {"kafka_kraft_node_id": 1}}},
-                        "kafka_brokers": {"hosts": {"k1": {"kafka_kraft_node_id": 1}}},
-                    }
-                }
-            },
-        }
-    }
-    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
+    write_single_node_inventory(
+        tmp_path / "hosts.yml",
+        {
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "kafka_kraft_tls_ca_dir": str(tmp_path / "pki"),
+            "kafka_kraft_tls_dir": str(tmp_path / "host" / "tls"),
+            "kafka_kraft_user": "root",
+            "kafka_kraft_group": "root",
+        },
+    )
     playbook = [
         {
             "hosts": "k1",
