@@ -17,7 +17,7 @@ COLLECTION  := build/collections/ansible_collections/kafkaops/kraft
 # Molecule scenarios that `make test` runs, in order.
 SCENARIOS   ?= default single_vm secure scale_out
 
-.PHONY: help setup host-deps venv collection archive previous-archive jmx-exporter image container-dns lab lab-down lint unit integration molecule test bench chaos clean
+.PHONY: help setup host-deps venv collection archive previous-archive jmx-exporter image container-dns lab lab-down lint unit integration molecule test bench chaos lock-apps clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -96,6 +96,28 @@ bench: setup image ## P1-P6 benchmarks against the lab -> bench/results/
 
 chaos: setup image ## R1-R5 faults under load against the lab; fails on a broken guarantee
 	cd bench && flock -o $(HEAVY_LOCK) python -m kafkaops_bench chaos $(BENCH_ARGS)
+
+# The apps' hash lock: apps/requirements.in (exact pins) -> apps/requirements.txt
+# (pins + sha256 of every file of each version, so any host target verifies).
+# pip-tools lives in a throwaway venv so the dev venv stays as requirements-dev.txt says.
+PIP_TOOLS   := pip==26.3 pip-tools==7.6.2
+LOCK_VENV   := build/pip-tools
+# Debian 12 (3.11, glibc 2.36) and 13 (3.13) hosts on both architectures.
+LOCK_PYTHONS := 3.11 3.13
+LOCK_ARCHES  := x86_64 aarch64
+lock-apps: ## hash-lock apps/requirements.txt from apps/requirements.in, then prove every host target resolves from it
+	rm -rf $(LOCK_VENV) build/lock-check
+	python3 -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install -q $(PIP_TOOLS)
+	$(LOCK_VENV)/bin/pip-compile -q --no-config --generate-hashes --no-reuse-hashes --strip-extras \
+	  --allow-unsafe --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+	  --output-file apps/requirements.txt apps/requirements.in
+	for py in $(LOCK_PYTHONS); do for arch in $(LOCK_ARCHES); do \
+	  $(LOCK_VENV)/bin/pip download -q --require-hashes --only-binary=:all: --dest build/lock-check/$$py-$$arch \
+	    --python-version $$py --implementation cp --abi cp$${py/./} --abi abi3 --abi none \
+	    $$(printf -- "--platform=manylinux_2_%s_$$arch " {17..36}) --platform=manylinux2014_$$arch \
+	    -r apps/requirements.txt || exit 1; \
+	done; done
 
 clean: lab-down
 	rm -rf build
