@@ -14,6 +14,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from . import __version__
+from .auth import add_auth
+from .http_protocol import server_options
+from .limits import HeaderLimits
+from .security_headers import SecurityHeaders
 from .settings import Settings, SettingsError, load_settings
 
 # SSE streams never end by themselves; bound the wait so SIGTERM reaches the lifespan
@@ -26,11 +30,17 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
-def service_app(title: str, service: Service, settings: Settings) -> FastAPI:
+def service_app(title: str, service: Service, settings: Settings, browser_login: bool = False) -> FastAPI:
     """The FastAPI object of either app: its Kafka client runs for the app's lifespan, and
-    FastAPI's own telemetry is on only when asked for."""
+    FastAPI's own telemetry is on only when asked for. `browser_login`: the consumer page's
+    token form and session cookie when API_AUTH is on."""
     telemetry = None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False}
-    return FastAPI(title=title, version=__version__, lifespan=service_lifespan(service), telemetry=telemetry)
+    docs = {} if settings.api_docs else {"docs_url": None, "redoc_url": None}
+    app = FastAPI(title=title, version=__version__, lifespan=service_lifespan(service), telemetry=telemetry, **docs)
+    app.add_middleware(HeaderLimits, max_bytes=settings.max_header_bytes, max_count=settings.max_header_count)
+    add_auth(app, settings, browser_login)
+    app.add_middleware(SecurityHeaders, docs=settings.api_docs)  # outermost: 401s and 404s get the headers too
+    return app
 
 
 def service_lifespan(service: Service) -> Callable[[Any], Any]:
@@ -84,6 +94,9 @@ def serve(create_app: Callable[[Settings], FastAPI], port_of: Callable[[Settings
         access_log=settings.access_log,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         server_header=False,
+        **server_options(settings.max_header_bytes, settings.retry_after_s, settings.limit_concurrency),
+        proxy_headers=settings.proxy_headers,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     server = SignalAwareServer(config, getattr(getattr(app.state, "service", None), "drain", None))
     server.run()

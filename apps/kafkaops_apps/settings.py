@@ -14,10 +14,13 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from .auth import TokenHash, parse_token_hash
+
 TOPIC_RE = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 OFFSET_RESETS = ("earliest", "latest")
+MAX_TOKEN_HASHES = 16  # each unknown token costs one KDF run per hash
 
 
 class SettingsError(ValueError):
@@ -58,6 +61,27 @@ class Settings:
     log_level: str = "info"
     access_log: bool = False
     telemetry: bool = False
+    # Request bounds (README "Request limits"): header section, header count, record headers,
+    # JSON nesting and open connections.
+    max_header_bytes: int = 16 * 1024
+    max_header_count: int = 100
+    max_record_headers: int = 32
+    max_json_depth: int = 64
+    limit_concurrency: int = 1024
+    # Authentication and the HTTP surface (README "Authentication", "Behind a TLS proxy").
+    api_auth: bool = False
+    api_token_hashes: tuple[TokenHash, ...] = field(default=(), repr=False)
+    metrics_auth: bool = False
+    session_ttl_s: int = 3600
+    api_docs: bool = False
+    proxy_headers: bool = True
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Idempotency-Key (README "Producer: Idempotency-Key"): how long a key is remembered after its
+    # records settled, and how many records all remembered keys may hold together.
+    idempotency_window_s: float = 300.0
+    idempotency_max_keys: int = 100_000
+    # Open live-update streams (/events) of the consumer; each holds a socket and a task.
+    sse_max_clients: int = 100
 
 
 def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
@@ -126,6 +150,32 @@ def _name(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+def _token_hashes(env: Mapping[str, str]) -> tuple[TokenHash, ...]:
+    name = "API_TOKEN_HASHES"
+    entries = [entry.strip() for entry in (_text(env, name) or "").split(",") if entry.strip()]
+    if len(entries) > MAX_TOKEN_HASHES:
+        raise SettingsError(name, f"{len(entries)} hashes; at most {MAX_TOKEN_HASHES}")
+    hashes = []
+    for number, entry in enumerate(entries, start=1):
+        try:
+            hashes.append(parse_token_hash(entry))
+        except ValueError as exc:
+            raise SettingsError(name, f"entry {number}: {exc}") from None
+    return tuple(hashes)
+
+
+def _auth(env: Mapping[str, str]) -> dict:
+    """API_AUTH is on when hashes are set unless turned off; on without hashes is an error, never open."""
+    hashes = _token_hashes(env)
+    api_auth = _flag(env, "API_AUTH", bool(hashes))
+    if api_auth and not hashes:
+        raise SettingsError("API_TOKEN_HASHES", "missing; API_AUTH is on (python -m kafkaops_apps.auth hash)")
+    metrics_auth = _flag(env, "METRICS_AUTH", api_auth)
+    if metrics_auth and not api_auth:
+        raise SettingsError("METRICS_AUTH", "needs API_AUTH (the token hashes)")
+    return {"api_auth": api_auth, "api_token_hashes": hashes, "metrics_auth": metrics_auth}
+
+
 def parse_settings(env: Mapping[str, str]) -> Settings:
     """Build Settings from a mapping of environment variables; raise SettingsError on the first bad one."""
     protocol = _choice(env, "KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", SECURITY_PROTOCOLS)
@@ -170,12 +220,32 @@ def parse_settings(env: Mapping[str, str]) -> Settings:
         # FastAPI's built-in OpenTelemetry asks the providers on every request whether it is
         # configured: ~6 % of /send's CPU with none set up (py-spy, make bench P1).
         telemetry=_flag(env, "FASTAPI_TELEMETRY", False),
+        max_header_bytes=int(_number(env, "MAX_HEADER_BYTES", 16 * 1024, int, 1024, 1024 * 1024)),
+        max_header_count=int(_number(env, "MAX_HEADER_COUNT", 100, int, 8, 10_000)),
+        max_record_headers=int(_number(env, "MAX_RECORD_HEADERS", 32, int, 0, 10_000)),
+        # json.loads recurses in C: its RecursionError (a 500) comes near 1,000 levels.
+        max_json_depth=int(_number(env, "MAX_JSON_DEPTH", 64, int, 1, 500)),
+        # uvicorn answers 503 (Retry-After added in http_protocol.py) once this many connections are
+        # open or requests in flight; below fastapi_app_limit_nofile with room for Kafka's sockets.
+        limit_concurrency=int(_number(env, "LIMIT_CONCURRENCY", 1024, int, 2, 100_000)),
+        **_auth(env),
+        session_ttl_s=int(_number(env, "SESSION_TTL_S", 3600, int, 60, 7 * 86400)),
+        # /docs and /redoc load Swagger UI and ReDoc from a CDN: off unless asked for.
+        api_docs=_flag(env, "API_DOCS", False),
+        proxy_headers=_flag(env, "PROXY_HEADERS", True),
+        forwarded_allow_ips=_text(env, "FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        idempotency_window_s=_number(env, "IDEMPOTENCY_WINDOW_S", 300.0, float, 1, 86_400),
+        idempotency_max_keys=int(_number(env, "IDEMPOTENCY_MAX_KEYS", 100_000, int, 1, 10_000_000)),
+        sse_max_clients=int(_number(env, "SSE_MAX_CLIENTS", 100, int, 1, 10_000)),
     )
 
 
 def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
     """Read `.env` (KAFKAOPS_ENV_FILE, else ./.env) and let the process environment win."""
     path = Path(env_file or os.environ.get("KAFKAOPS_ENV_FILE") or ".env")
-    merged = {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
+    # No ${VAR} expansion: the role writes every value literally (kraft_dotenv_value), and a
+    # password such as x${HOME}y must reach Kafka as written.
+    values = dotenv_values(path, interpolate=False) if path.is_file() else {}
+    merged = {k: v for k, v in values.items() if v is not None}
     merged.update(os.environ)
     return parse_settings(merged)

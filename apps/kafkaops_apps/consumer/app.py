@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI, Header, Query
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
@@ -17,8 +17,10 @@ from ..metrics import metrics_response
 from ..runner import service_app, settings_or_exit
 from ..settings import Settings
 from .buffer import MessageBuffer
+from .outcomes import RecordOutcomes
 from .page import SECURITY_HEADERS, render
 from .service import ConsumerService
+from .streams import SlotStreamingResponse, StreamSlots
 
 STATIC = Path(__file__).with_name("static")
 # Streams end after a while so no connection outlives a shutdown for long; browsers reconnect
@@ -53,8 +55,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lambda: service.commit_failures
     )
     sse_clients = Gauge("consumer_sse_clients", "Open live-update streams", registry=registry)
+    stream_slots = StreamSlots(settings.sse_max_clients)
+    Gauge("consumer_sse_clients_limit", "Live-update streams allowed at once (SSE_MAX_CLIENTS)", registry=registry).set(
+        stream_slots.limit
+    )
+    registry.register(RecordOutcomes(service, buffer))
 
-    app = service_app("Kafka consumer viewer", service, settings)
+    app = service_app("Kafka consumer viewer", service, settings, browser_login=True)
     app.state.service = service
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -69,7 +76,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/events", summary="Server-sent events: `record` per new message, `status` on changes")
     async def events(
         since: int = Query(0, ge=0), last_event_id: str | None = Header(None, alias="Last-Event-ID")
-    ) -> StreamingResponse:
+    ) -> Response:
+        if not stream_slots.try_acquire():
+            # Answered at once and the connection closed: a refused client holds nothing.
+            return JSONResponse(
+                {"detail": f"too many live-update streams open (SSE_MAX_CLIENTS={stream_slots.limit}); retry later"},
+                status_code=503,
+                headers={
+                    "Retry-After": str(settings.retry_after_s),
+                    "Connection": "close",
+                    "Cache-Control": "no-store",
+                },
+            )
         start = int(last_event_id) if last_event_id and last_event_id.isdigit() else since
         if start > buffer.last_seq:
             # An id from before an app restart (seq starts again at 1): without this, a
@@ -95,8 +113,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             finally:
                 sse_clients.dec()
 
-        return StreamingResponse(
-            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        return SlotStreamingResponse(
+            stream(),
+            stream_slots,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
     @app.get("/healthz", summary="Liveness")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
 
@@ -13,6 +13,7 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -22,9 +23,14 @@ SECURITY_HEADERS = {
 
 
 def fmt_time(ms: int | None) -> str:
+    """A record's timestamp in UTC; one past what datetime holds (year 10000 on) shows as raw ms."""
     if ms is None or ms < 0:
         return ""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+    try:
+        moment = EPOCH + timedelta(milliseconds=ms)  # integer arithmetic: no float rounding
+    except OverflowError:
+        return str(ms)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
 
 
 def e(value: Any) -> str:
@@ -32,6 +38,11 @@ def e(value: Any) -> str:
 
 
 def row(entry: Entry) -> str:
+    if entry.skipped:
+        return (
+            f'<tr data-seq="{entry.seq}" class="skipped"><td></td><td>{entry.partition}</td>'
+            f"<td>{entry.offset}</td><td></td><td></td><td>{e(entry.skipped)}</td></tr>"
+        )
     headers = ", ".join(f"{name}={value}" for name, value in entry.headers)
     cls = ' class="truncated"' if entry.truncated else ""
     return (

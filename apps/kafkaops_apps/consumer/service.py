@@ -7,6 +7,7 @@ answers, so a supervisor builds a fresh consumer after each failure.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from typing import Any
@@ -19,6 +20,10 @@ from .buffer import MessageBuffer
 
 log = logging.getLogger(__name__)
 POLL_MS = 500
+# Reads of one partition while looking for an unparsable record; each returns up to
+# max_poll_records, and a partition that keeps flowing must not hold the search forever.
+SCAN_POLLS = 20
+SKIP_REASONS = ("undecodable",)
 
 
 class ConsumerService:
@@ -32,6 +37,7 @@ class ConsumerService:
         self.lag: dict[int, int | None] = {}
         self.consumed = 0
         self.records_counter: Any = None  # a prometheus Counter, set by the app
+        self.skipped: collections.Counter[str] = collections.Counter(dict.fromkeys(SKIP_REASONS, 0))
         self.commit_failures = 0
         self.last_error: str | None = None
         self._next_offsets: dict[TopicPartition, int] = {}  # to commit
@@ -112,27 +118,103 @@ class ConsumerService:
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping():
-            # getmany() is called even with no partitions so the member is not evicted (#720).
-            batches = await bounded(consumer.getmany(timeout_ms=POLL_MS), self.settings.connect_timeout_s + 1)
+            try:
+                # getmany() is called even with no partitions so the member is not evicted (#720).
+                batches = await self._poll(consumer)
+            except UnicodeDecodeError:
+                await self._skip_undecodable(consumer)
+                batches = {}
             if self._stopping():
                 return  # fetched during shutdown: nobody may see it, so neither show nor commit it
-            for tp, records in batches.items():
-                for record in records:
-                    self.buffer.add(
-                        record.partition,
-                        record.offset,
-                        record.timestamp,
-                        record.key,
-                        record.value,
-                        list(record.headers or ()),
-                    )
-                    self.consumed += 1
-                    if self.records_counter is not None:
-                        self.records_counter.inc()
-                if records:
-                    self._next_offsets[tp] = self._positions[tp] = records[-1].offset + 1
+            self._show(batches)
             self._commit_in_background(consumer)
             await self._refresh(consumer)
+
+    async def _poll(
+        self, consumer: AIOKafkaConsumer, *partitions: TopicPartition, max_records: int | None = None
+    ) -> dict[TopicPartition, list[Any]]:
+        limit = {} if max_records is None else {"max_records": max_records}
+        fetch = consumer.getmany(*partitions, timeout_ms=POLL_MS, **limit)
+        return await bounded(fetch, self.settings.connect_timeout_s + 1)
+
+    def _show(self, batches: dict[TopicPartition, list[Any]]) -> None:
+        for tp, records in batches.items():
+            for record in records:
+                self.buffer.add(
+                    record.partition,
+                    record.offset,
+                    record.timestamp,
+                    record.key,
+                    record.value,
+                    list(record.headers or ()),
+                )
+                self.consumed += 1
+                if self.records_counter is not None:
+                    self.records_counter.inc()
+            if records:
+                self._next_offsets[tp] = self._positions[tp] = records[-1].offset + 1
+
+    async def _skip_undecodable(self, consumer: AIOKafkaConsumer) -> None:
+        """Step over a record getmany() cannot parse (a header key that is not UTF-8).
+
+        aiokafka parses records lazily inside getmany() and its error names neither partition
+        nor offset; rebuilding the consumer would only fail on the same record again. Records
+        of other partitions drained in the failed call are lost to us, so every partition goes
+        back to the offset after what was shown; then the partitions are read one by one: the
+        one whose read fails holds the record.
+        """
+        await self._rewind(consumer)
+        for tp in sorted(consumer.assignment(), key=lambda tp: tp.partition):
+            for _ in range(SCAN_POLLS):
+                if self._stopping():
+                    return
+                try:
+                    batches = await self._poll(consumer, tp)
+                except UnicodeDecodeError:
+                    await self._step_over_undecodable(consumer, tp)
+                    return
+                if not batches:
+                    break
+                self._show(batches)
+
+    async def _rewind(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            offset = self._positions.get(tp)
+            if offset is None:  # nothing shown yet: back to where the group left it
+                offset = await bounded(consumer.committed(tp), self.settings.connect_timeout_s)
+            if offset is not None:
+                consumer.seek(tp, offset)
+            elif self.settings.auto_offset_reset == "earliest":
+                await bounded(consumer.seek_to_beginning(tp), self.settings.connect_timeout_s)
+            # else ("latest", never committed): it stays where the reset put it.
+
+    async def _step_over_undecodable(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+        """aiokafka advances the position after each record it returns, so reading one record at
+        a time stops with the position on the record that fails to parse.
+
+        aiokafka parses a fetched batch from its start, so the records after that one in the
+        same producer batch cannot be read either: each gets its own placeholder, until a read
+        succeeds. (On a compacted or transactional topic a gap before the record shifts the
+        offset shown; the next pass steps over the record itself.)
+        """
+        skipped = False
+        while not self._stopping():
+            try:
+                batches = await self._poll(consumer, tp, max_records=1)
+            except UnicodeDecodeError:
+                offset = await bounded(consumer.position(tp), self.settings.connect_timeout_s)
+                log.warning("skipped undecodable record at partition %d offset %d", tp.partition, offset)
+                self.skipped["undecodable"] += 1
+                self.buffer.add_skipped(tp.partition, offset, "undecodable record")
+                consumer.seek(tp, offset + 1)
+                self._next_offsets[tp] = self._positions[tp] = offset + 1
+                skipped = True
+                continue
+            if not batches:
+                return  # nothing further to read now; the main loop goes on
+            self._show(batches)
+            if skipped:
+                return  # past the unreadable records: back to full-size reads
 
     def _commit_in_background(self, consumer: AIOKafkaConsumer) -> None:
         """One commit in flight at a time, so the next fetch never waits for an OffsetCommit

@@ -1,4 +1,4 @@
-"""Producer metrics: requests, send latency, errors by kind."""
+"""Producer metrics: requests, send latency, errors by kind, Idempotency-Key replays and conflicts."""
 
 from __future__ import annotations
 
@@ -23,3 +23,16 @@ class ProducerMetrics:
             registry=self.registry,
         )
         self.kafka_up = Gauge("producer_kafka_up", "1 when Kafka metadata can be fetched", registry=self.registry)
+        self.idempotent_replays = Counter(
+            "producer_idempotent_replays",
+            "Requests answered (in part) from an earlier attempt with the same Idempotency-Key",
+            registry=self.registry,
+        )
+        self.idempotent_conflicts = Counter(
+            "producer_idempotent_conflicts",
+            "Idempotency-Key reused with a different request (422)",
+            registry=self.registry,
+        )
+        self.idempotency_keys = Gauge(
+            "producer_idempotency_keys", "Idempotency keys remembered", registry=self.registry
+        )

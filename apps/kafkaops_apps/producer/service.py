@@ -16,6 +16,7 @@ from aiokafka.structs import RecordMetadata
 
 from ..kafka import KafkaHealth, bounded, client_options, stop_quietly
 from ..settings import Settings
+from .idempotency import Claim
 from .stall import StallWatch
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ class ProducerService:
         self._stall = StallWatch(2 * settings.send_timeout_s)
         self._task: asyncio.Task | None = None
         self._closing = False
+        # Sends each producer has not settled yet, failed when it is retired (see _retire).
+        self._unsettled: dict[AIOKafkaProducer, set[asyncio.Future]] = {}
 
     async def start(self) -> None:
         self.health.start()
@@ -50,8 +53,8 @@ class ProducerService:
                 await self._task
         if self.producer:
             # flush() inside stop() can hang while brokers are down (#1101); bound it.
-            await stop_quietly(self.producer, self.settings.send_timeout_s, "producer")
-            self.producer = None
+            old, self.producer = self.producer, None
+            await self._retire(old)
         await self.health.stop()
 
     def _new_producer(self) -> AIOKafkaProducer:
@@ -86,7 +89,7 @@ class ProducerService:
                 log.warning("producer still timing out while Kafka answers; replacing it")
                 old, self.producer = self.producer, None
                 self._stall.reset()
-                asyncio.create_task(stop_quietly(old, self.settings.send_timeout_s, "old producer"))  # noqa: RUF006
+                asyncio.create_task(self._retire(old))  # noqa: RUF006
                 continue
             await asyncio.sleep(self.settings.health_interval_s)
 
@@ -98,42 +101,79 @@ class ProducerService:
         self._stall.failed()
         return KafkaUnavailable(why)
 
+    async def _retire(self, producer: AIOKafkaProducer) -> None:
+        """Stop a producer; a send it never settled counts as failed, so a retry with the same
+        Idempotency-Key produces that record again instead of waiting for it forever (the
+        record may still have been written: consumers de-duplicate on the record header)."""
+        await stop_quietly(producer, self.settings.send_timeout_s, "producer")
+        for send in self._unsettled.pop(producer, set()):
+            if not send.done():
+                send.set_exception(KafkaUnavailable("the producer was stopped before Kafka acknowledged the record"))
+
+    def _track(self, producer: AIOKafkaProducer, send: asyncio.Future) -> None:
+        unsettled = self._unsettled.setdefault(producer, set())
+        unsettled.add(send)
+        send.add_done_callback(unsettled.discard)
+
     async def send_many(
-        self, values: list[bytes], key: bytes | None, headers: list[tuple[str, bytes]]
+        self,
+        values: list[bytes],
+        key: bytes | None,
+        headers: list[tuple[str, bytes]],
+        claim: Claim | None = None,
     ) -> list[RecordMetadata | Exception]:
-        """Enqueue all values, then wait for every ack, all within one send timeout."""
-        producer = self.producer
-        if producer is None:
-            raise KafkaUnavailable("producer is not connected to Kafka")
-        futures: list[asyncio.Future] = []
-        results: list[RecordMetadata | Exception] = []
+        """Enqueue the claimed values, then wait for every ack, all within one send timeout.
+
+        A send is never cancelled at the timeout: its record may still be written, and a retry
+        with the same Idempotency-Key (`claim`) waits for that same send instead of producing the
+        record again. Records an earlier attempt already settled are answered from it.
+        """
+        claim = claim or Claim.single_use(len(values))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.send_timeout_s
         try:
-            async with asyncio.timeout(self.settings.send_timeout_s):
-                for value in values:
-                    futures.append(await producer.send(self.settings.topic, value, key=key, headers=headers))
-                results = await asyncio.gather(*futures, return_exceptions=True)
+            async with asyncio.timeout_at(deadline):
+                for index in claim.todo:
+                    producer = self.producer
+                    if producer is None:
+                        raise KafkaUnavailable("producer is not connected to Kafka")
+                    send = await producer.send(
+                        self.settings.topic, values[index], key=key, headers=claim.record_headers(index, headers)
+                    )
+                    self._track(producer, send)
+                    claim.attach(index, send)
         except TimeoutError:
-            if not futures:
+            if not claim.attached and not claim.reused:
                 why = f"Kafka did not accept the record within {self.settings.send_timeout_s:g}s"
+                claim.fail_unattached(KafkaUnavailable(why))
                 raise self._unavailable(why) from None
-            # Records already handed to the producer may still be delivered later.
-            results = [
-                f.result() if f.done() and not f.cancelled() and f.exception() is None else self._timeout_error(f)
-                for f in futures
-            ]
-            results += [KafkaUnavailable("not sent: timed out before enqueueing")] * (len(values) - len(futures))
+            claim.fail_unattached(KafkaUnavailable("not sent: timed out before enqueueing"))
         except MessageSizeTooLargeError as exc:
+            claim.fail_unattached(RecordTooLarge(str(exc)))
             raise RecordTooLarge(str(exc)) from None
         except KafkaError as exc:
-            raise self._unavailable(f"{type(exc).__name__}: {exc}") from None
-        return [self._classify(r) for r in results]
+            why = f"{type(exc).__name__}: {exc}"
+            claim.fail_unattached(KafkaUnavailable(why))
+            raise self._unavailable(why) from None
+        finally:
+            # Whatever ended the loop early (no producer, cancellation), a claimed record never
+            # handed to Kafka is failed, so its key does not stay in flight forever.
+            claim.fail_unattached(KafkaUnavailable("not sent: the producer is not connected or the request ended"))
+        pending = [slot for slot in claim.slots if not slot.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
+        return [self._outcome(slot, claim) for slot in claim.slots]
 
-    def _timeout_error(self, future: asyncio.Future) -> Exception:
-        if future.done() and not future.cancelled() and future.exception() is not None:
-            return future.exception()
-        return self._unavailable(
-            f"no acknowledgement within {self.settings.send_timeout_s:g}s; the record may still be delivered"
-        )
+    def _outcome(self, slot: asyncio.Future, claim: Claim) -> RecordMetadata | Exception:
+        if not slot.done():
+            retry = " (retry with the same Idempotency-Key)" if claim.key else ""
+            return self._unavailable(
+                f"no acknowledgement within {self.settings.send_timeout_s:g}s; the record may still be delivered{retry}"
+            )
+        if slot.cancelled():
+            return self._unavailable("the send was cancelled")
+        exc = slot.exception()
+        return self._classify(slot.result() if exc is None else exc)
 
     def _classify(self, result: RecordMetadata | BaseException) -> RecordMetadata | Exception:
         if isinstance(result, RecordMetadata | KafkaUnavailable | RecordTooLarge):
@@ -142,8 +182,10 @@ class ProducerService:
             return RecordTooLarge(str(result))
         return self._unavailable(f"{type(result).__name__}: {result}")
 
-    async def send_one(self, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]) -> RecordMetadata:
-        (result,) = await self.send_many([value], key, headers)
+    async def send_one(
+        self, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]], claim: Claim | None = None
+    ) -> RecordMetadata:
+        (result,) = await self.send_many([value], key, headers, claim)
         if isinstance(result, Exception):
             raise result
         return result

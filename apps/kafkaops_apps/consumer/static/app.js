@@ -11,8 +11,12 @@
   const size = parseInt(body.dataset.bufferSize, 10) || 10;
   const since = body.dataset.lastSeq || "0";
 
+  // From year 10000 on (and past what a Date holds) the raw value shows, as on the server.
+  const YEAR_10000_MS = 253402300800000;
+
   function fmtTime(ms) {
     if (ms === null || ms < 0) return "";
+    if (ms >= YEAR_10000_MS) return String(ms);
     return new Date(ms).toISOString().replace("T", " ");
   }
 
@@ -28,7 +32,12 @@
     if (empty) empty.remove();
     const tr = document.createElement("tr");
     tr.dataset.seq = rec.seq;
-    tr.className = "new";
+    tr.className = rec.skipped ? "new skipped" : "new";
+    if (rec.skipped) {
+      // A placeholder for a record that could not be read.
+      ["", rec.partition, rec.offset, "", "", rec.skipped].forEach(function (t) { tr.appendChild(cell(t)); });
+      return insertRow(tr);
+    }
     tr.appendChild(cell(fmtTime(rec.timestamp)));
     tr.appendChild(cell(rec.partition));
     tr.appendChild(cell(rec.offset));
@@ -39,6 +48,10 @@
     code.textContent = rec.value === null ? "" : rec.value;
     value.appendChild(code);
     tr.appendChild(value);
+    insertRow(tr);
+  }
+
+  function insertRow(tr) {
     rows.insertBefore(tr, rows.firstChild);
     while (rows.children.length > size) rows.removeChild(rows.lastChild);
     // The highlight fades after a while; the class stays so tests and users can spot new rows.
@@ -74,6 +87,9 @@
   source.addEventListener("error", function () {
     liveEl.className = "live off";
     liveEl.textContent = "Live updates interrupted; reconnecting…";
+    // EventSource gives up for good on a non-stream answer, such as a 401 once the sign-in
+    // session ended: reload, which shows the sign-in form when that is the reason.
+    if (source.readyState === EventSource.CLOSED) setTimeout(function () { window.location.reload(); }, 5000);
   });
   source.addEventListener("record", function (ev) { addRow(JSON.parse(ev.data)); });
   source.addEventListener("status", function (ev) { showStatus(JSON.parse(ev.data)); });
