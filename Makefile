@@ -94,7 +94,7 @@ BENCH_ARGS ?=
 bench: setup image ## P1-P6 benchmarks against the lab -> bench/results/
 	cd bench && flock -o $(HEAVY_LOCK) python -m kafkaops_bench bench $(BENCH_ARGS)
 
-chaos: setup image ## R1-R5 faults under load against the lab; fails on a broken guarantee
+chaos: setup image ## R1, R1k, R2-R5 faults under load against the lab; fails on a broken guarantee
 	cd bench && flock -o $(HEAVY_LOCK) python -m kafkaops_bench chaos $(BENCH_ARGS)
 
 # The apps' hash lock: apps/requirements.in (exact pins) -> apps/requirements.txt

@@ -13,7 +13,8 @@ from .stats import fmt, mmm
 # P4 last: it recreates the lab, and for several minutes after a cold deploy the brokers
 # answer more slowly (P1 1,745-1,954 req/s right after one, 3,141-3,912 on a lab up 10+ min).
 BENCHES = ("P1", "P2", "P3", "P5", "P6", "P4")
-CHECKS = ("R1", "R2", "R3", "R4", "R5")
+# R1k right after R1: the same broker kill, clients retrying under an Idempotency-Key.
+CHECKS = ("R1", "R1k", "R2", "R3", "R4", "R5")
 
 
 def bench_row(r: dict) -> list[str]:
@@ -96,7 +97,7 @@ def run_chaos(args: argparse.Namespace) -> int:
     meta = report.header("chaos")
     lab.ensure_up()
     results = []
-    for name in [c for c in CHECKS if c in args.only]:
+    for name in [c for c in CHECKS if c.upper() in args.only]:
         print(f"== {name}", flush=True)
         t0 = time.monotonic()
         try:
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tag", default="", help="results file name (default: bench or chaos)")
     args = parser.parse_args(argv)
     default = BENCHES if args.what == "bench" else CHECKS
-    args.only = [x.strip().upper() for x in args.only.split(",") if x.strip()] or list(default)
+    args.only = [x.strip().upper() for x in args.only.split(",") if x.strip()] or [d.upper() for d in default]
     return run_bench(args) if args.what == "bench" else run_chaos(args)
 
 

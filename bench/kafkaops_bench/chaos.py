@@ -1,4 +1,4 @@
-"""R1-R5: faults under load; every acknowledged id is checked against the topic (bench/ackload.py)."""
+"""R1, R1k, R2-R5: faults under load; every acknowledged id is checked against the topic (bench/ackload.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ ACKLOAD = lab.REPO / "bench" / "ackload.py"
 class Load:
     """bench/ackload.py send in the background; .finish() returns its summary."""
 
-    def __init__(self, name: str, rate: int, duration: float, retries: int, concurrency: int = 16):
+    def __init__(self, name: str, rate: int, duration: float, retries: int, concurrency: int = 16, keys: bool = False):
         RESULTS.mkdir(parents=True, exist_ok=True)
         self.out = RESULTS / f"{name}-acks.jsonl"
         self.since_ms = int(time.time() * 1000) - 1000
@@ -48,12 +48,19 @@ class Load:
             "--timeout",
             "30",
         ]
+        if keys:
+            cmd.append("--idempotency-keys")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
 
     def finish(self, stop: bool = False, timeout: float = 600) -> dict:
         if stop:
             self.proc.send_signal(signal.SIGTERM)
-        out, _ = self.proc.communicate(timeout=timeout)
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # Ids still retrying count as failed: the check fails with figures, no load is left behind.
+            self.proc.send_signal(signal.SIGTERM)
+            out, _ = self.proc.communicate(timeout=120)
         return json.loads(out)
 
     def verify(self, allow_retry_duplicates: bool = False) -> dict:
@@ -84,28 +91,39 @@ def _result(rid: str, check: str, ok: bool, figures: str, **raw) -> dict:
     return {"id": rid, "check": check, "pass": ok, "figures": figures, "raw": raw}
 
 
-def r1(args) -> dict:
-    """kill -9 one of three brokers mid-load, restart it: nothing acknowledged is lost or doubled."""
-    duration = 60
+# R1 and R1k: the same broker kill, without and with client retries under an Idempotency-Key.
+KILL_AT_S, RESTART_AT_S, KILL_LOAD_S = 15, 35, 60
+# At 1 s apart, several minutes: far longer than the outage and the fencing of the dead broker.
+KEYED_RETRIES = 300
+
+
+def _kill_one_broker_under_load(name: str, rate: int, retries: int, keys: bool = False) -> tuple[int, Load, dict]:
+    """kill -9 partition 0's leader mid-load and restart it; returns once the load is over and
+    no partition is under-replicated: (victim, load, its summary)."""
     victim = next(p.leader for p in lab.describe() if p.partition == 0)
-    load = Load("r1", args.rate, duration, retries=0)
-    time.sleep(15)
+    load = Load(name, rate, KILL_LOAD_S, retries=retries, keys=keys)
+    time.sleep(KILL_AT_S)
     lab.kill_broker(victim)
-    killed_at = time.monotonic()
-    time.sleep(20)
+    time.sleep(RESTART_AT_S - KILL_AT_S)
     lab.start_broker(victim)
     summary = load.finish()
     lab.wait_until(lambda: lab.under_replicated() == 0, 300, 3, "0 under-replicated partitions")
+    return victim, load, summary
+
+
+def r1(args) -> dict:
+    """kill -9 one of three brokers mid-load, restart it: nothing acknowledged is lost or doubled."""
+    victim, load, summary = _kill_one_broker_under_load("r1", args.rate, retries=0)
     rep = load.verify()
     ok = rep["missing"] == 0 and rep["duplicates"] == 0 and rep["retry_duplicates"] == 0 and rep["ok"]
     figures = (
-        f"broker {victim} killed at 15 s, restarted at 35 s; {summary['sent']} sent, {summary['acked']} acked, "
+        f"broker {victim} killed at {KILL_AT_S} s, restarted at {RESTART_AT_S} s; "
+        f"{summary['sent']} sent, {summary['acked']} acked, "
         f"{summary['failed']} failed ({summary['raw_errors']}); missing {rep['missing']}, "
         f"duplicates {rep['duplicates'] + rep['retry_duplicates']}, offset mismatches {rep['offset_mismatches']}; "
         f"error window {summary['error_window_s']} s; p99 {summary['latency_ms']['p99']} ms"
     )
-    del killed_at
-    picture = plot.r1_timeline(load.out, args.rate, 15, 35, RESULTS / "r1-timeline.png")
+    picture = plot.r1_timeline(load.out, args.rate, KILL_AT_S, RESTART_AT_S, RESULTS / "r1-timeline.png")
     return _result(
         "R1",
         "kill -9 one of 3 brokers mid-load: 0 missing, 0 duplicates",
@@ -114,6 +132,38 @@ def r1(args) -> dict:
         load=summary,
         verify=rep,
         plot=str(picture),
+    )
+
+
+def r1k(args) -> dict:
+    """R1's kill with every failure retried under an Idempotency-Key: exactly one record per key."""
+    victim, load, summary = _kill_one_broker_under_load("r1k", args.rate, retries=KEYED_RETRIES, keys=True)
+    rep = load.verify()
+    ok = (
+        rep["keyed"]
+        and rep["ok"]
+        and rep["missing"] == 0
+        and rep["duplicates"] == 0
+        and rep["key_mismatches"] == 0
+        and summary["failed"] == 0
+        and summary["acked"] == summary["sent"]
+    )
+    figures = (
+        f"broker {victim} killed at {KILL_AT_S} s, restarted at {RESTART_AT_S} s; "
+        f"{summary['sent']} sent, {summary['acked']} acked, {summary['failed']} failed after retries; "
+        f"retries {summary['retries']} (raw {summary['raw_errors']}), replays {summary['replays']}; "
+        f"missing {rep['missing']}, duplicates {rep['duplicates']}, "
+        f"idempotency-key header mismatches {rep['key_mismatches']}, offset mismatches {rep['offset_mismatches']}; "
+        f"error window {summary['error_window_s']} s; p99 {summary['latency_ms']['p99']} ms"
+    )
+    return _result(
+        "R1k",
+        "kill -9 one of 3 brokers mid-load; clients retry every failure with an Idempotency-Key:"
+        " exactly one record per key",
+        ok,
+        figures,
+        load=summary,
+        verify=rep,
     )
 
 
