@@ -14,7 +14,13 @@ METRICS = "http://127.0.0.1:7071/metrics"
 # Marks this suite's own commands that carry a secret, so the command-line record
 # (test_zz_production_safety.py) can tell them from the product's.
 HARNESS = "kafkaops-test-harness"
-PASSWORDS = ("broker-Secret-7f3a", "admin-Secret-91c2", "apps-Secret-4d8e", "jmx-Secret-2b6f")
+PASSWORDS = (
+    "broker-Secret-7f3a",
+    "admin-Secret-91c2",
+    "producer-Secret-4d8e",
+    "consumer-Secret-6a1f",
+    "jmx-Secret-2b6f",
+)
 
 
 def client_config(host, name: str, user: str, password: str) -> str:
@@ -122,7 +128,8 @@ def test_scram_users_added_after_format():
         "--describe --entity-type users"
     )
     assert out.rc == 0, out.stderr
-    for user in ("kafka-broker", "admin", "apps"):
+    # kafka-broker at format time, admin by kafka_kraft, the apps' users by kafka_access.
+    for user in ("kafka-broker", "admin", "kafkaops-producer", "kafkaops-consumer"):
         assert f"user-principal '{user}'" in out.stdout
 
 
@@ -198,7 +205,7 @@ def test_no_password_in_ps_or_world_readable_files(name):
         assert secret not in ps.stdout
     # printf is a shell builtin: the passwords stay in this marked shell's arguments, not grep's.
     readable = host.run(
-        "umask 077 && printf '%%s\\n' %s %s %s %s > /root/.secret-patterns && "
+        "umask 077 && printf '%%s\\n' %s %s %s %s %s > /root/.secret-patterns && "
         "grep -rlsF -f /root/.secret-patterns /etc /opt/kafka/ /var/log/kafka /var/kafka 2>/dev/null | "
         f"xargs -r stat -c '%%a %%n' | awk '$1 ~ /[4-7]$/'; rm -f /root/.secret-patterns  # {HARNESS}",
         *PASSWORDS,

@@ -28,7 +28,13 @@ K1 = NODES["sec-kafka1"]
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 NFT = "/etc/nftables.d/kafkaops.nft"
 ADMIN = "--bootstrap-server sec-kafka1:9092 --command-config /etc/kafka/admin.properties"
-SCENARIO_PASSWORDS = ("broker-Secret-7f3a", "admin-Secret-91c2", "apps-Secret-4d8e", "jmx-Secret-2b6f")
+SCENARIO_PASSWORDS = (
+    "broker-Secret-7f3a",
+    "admin-Secret-91c2",
+    "producer-Secret-4d8e",
+    "consumer-Secret-6a1f",
+    "jmx-Secret-2b6f",
+)
 NEW_USER = {"name": "audit", "password": "audit-Secret-5e1d"}
 # What a SCRAM credential or a private key looks like, whatever its random salt.
 SECRET_SHAPES = re.compile(r"saltedpassword|salt=\"|PRIVATE KEY-----")
@@ -92,7 +98,6 @@ def test_no_secret_in_ansible_output():
             {
                 "kafka_kraft_sasl_users": [
                     {"name": "admin", "password": "admin-Secret-91c2"},
-                    {"name": "apps", "password": "apps-Secret-4d8e"},
                     NEW_USER,
                 ],
                 "kafka_kraft_custom_properties": {"log.cleaner.backoff.ms": 15001},
@@ -107,10 +112,12 @@ def test_no_secret_in_ansible_output():
     users = K1.run(f"{BIN}/kafka-configs.sh {ADMIN} --describe --entity-type users")
     assert "user-principal 'audit'" in users.stdout, users.stdout
 
+    # A re-run changes nothing, authorizer and ACLs included (on since side_effect.yml).
     noop = ansible_playbook("--diff", "-vvv", "-e", f"@{extra}")
     assert noop.returncode == 0, output_tail(noop)
     counts = recap(noop.stdout)
     assert set(ALL) <= set(counts) and all(c["changed"] == 0 for c in counts.values()), counts
+    assert "allow.everyone.if.no.acl.found=false" in K1.file("/etc/kafka/node1/server.properties").content_string
 
     # --check with a change that rewrites every SCRAM user's credentials: reported, not made.
     props_before = K1.file("/etc/kafka/node1/server.properties").content_string
