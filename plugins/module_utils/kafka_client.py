@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import traceback
+from contextlib import contextmanager
 
 try:
     import kafka.errors as kafka_errors
@@ -182,3 +183,20 @@ def close_quietly(admin):
         admin.close()
     except Exception:  # noqa: BLE001, S110 - closing must never mask the result
         pass
+
+
+@contextmanager
+def admin_session(module, subject):
+    """A connected admin client for the ``with`` block; a Kafka failure inside it ends the
+    module with a clean message about ``subject``. A KafkaModuleError's ``changed`` detail
+    says whether anything was applied before it."""
+    admin = connect(module)
+    try:
+        yield admin
+    except KafkaModuleError as exc:
+        details = dict(exc.details)
+        module.fail_json(msg=exc.msg, changed=bool(details.pop("changed", False)), **details)
+    except kafka_error_types() as exc:
+        module.fail_json(msg="Kafka error on %s: %s: %s" % (subject, type(exc).__name__, exc), changed=False)
+    finally:
+        close_quietly(admin)

@@ -319,6 +319,7 @@ class ScramUserService:
                     % "; ".join("%s: %s" % (user, message) for user, message in failed.items()),
                     failed_users=failed,
                     applied_users=sorted(set(applied)),
+                    changed=bool(applied),
                 )
         self._wait_visible(plan["expected"])
         return sorted(set(applied))

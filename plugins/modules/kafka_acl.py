@@ -208,10 +208,7 @@ from ansible_collections.kafkaops.kraft.plugins.module_utils.acl import (  # noq
 )
 from ansible_collections.kafkaops.kraft.plugins.module_utils.kafka_client import (  # noqa: E402
     KAFKA_CONNECTION_SPEC,
-    KafkaModuleError,
-    close_quietly,
-    connect,
-    kafka_error_types,
+    admin_session,
     require_kafka,
 )
 
@@ -243,8 +240,7 @@ def main():
         module.fail_json(msg="Invalid options: " + "; ".join(errors), changed=False)
     require_kafka(module)
 
-    admin = connect(module)
-    try:
+    with admin_session(module, "ACLs") as admin:
         service = AclService(admin, params["request_timeout_ms"])
         plan = plan_acls(desired, service.describe_all(), params["exclusive"])
         added, removed = sorted_lines(plan["create"]), sorted_lines(plan["delete"])
@@ -268,14 +264,6 @@ def main():
         if changed and not module.check_mode:
             service.apply(plan["create"], plan["delete"])
         module.exit_json(**result)
-    except KafkaModuleError as exc:
-        details = dict(exc.details)
-        changed = details.pop("changed", False)
-        module.fail_json(msg=exc.msg, changed=changed, **details)
-    except kafka_error_types() as exc:
-        module.fail_json(msg="Kafka error on ACLs: %s: %s" % (type(exc).__name__, exc), changed=False)
-    finally:
-        close_quietly(admin)
 
 
 if __name__ == "__main__":

@@ -182,10 +182,7 @@ quotas:
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.kafkaops.kraft.plugins.module_utils.kafka_client import (  # noqa: E402
     KAFKA_CONNECTION_SPEC,
-    KafkaModuleError,
-    close_quietly,
-    connect,
-    kafka_error_types,
+    admin_session,
     require_kafka,
 )
 from ansible_collections.kafkaops.kraft.plugins.module_utils.quota import (  # noqa: E402
@@ -220,8 +217,7 @@ def main():
         module.fail_json(msg="Invalid quotas: " + "; ".join(errors), changed=False)
     require_kafka(module)
 
-    admin = connect(module)
-    try:
+    with admin_session(module, "client quotas") as admin:
         service = QuotaService(admin, module.params["request_timeout_ms"])
         plan = plan_quotas(entries, service.describe())
         result = dict(changed=plan["changed"], summary=plan["summary"], changes=plan["lines"], quotas=plan["results"])
@@ -233,12 +229,6 @@ def main():
             else:
                 service.apply(plan)
         module.exit_json(**result)
-    except KafkaModuleError as exc:
-        module.fail_json(msg=exc.msg, changed=False, **exc.details)
-    except kafka_error_types() as exc:
-        module.fail_json(msg="Kafka error on client quotas: %s: %s" % (type(exc).__name__, exc), changed=False)
-    finally:
-        close_quietly(admin)
 
 
 if __name__ == "__main__":

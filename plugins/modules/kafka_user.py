@@ -200,9 +200,7 @@ from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.kafkaops.kraft.plugins.module_utils.kafka_client import (  # noqa: E402
     KAFKA_CONNECTION_SPEC,
     KafkaModuleError,
-    close_quietly,
-    connect,
-    kafka_error_types,
+    admin_session,
     require_kafka,
 )
 from ansible_collections.kafkaops.kraft.plugins.module_utils.scram_user import (  # noqa: E402
@@ -249,8 +247,7 @@ def main():
         module.fail_json(msg=exc.msg, changed=False)
     require_kafka(module)
 
-    admin = connect(module)
-    try:
+    with admin_session(module, "SCRAM users") as admin:
         service = ScramUserService(admin, module.params["request_timeout_ms"])
         plan = plan_credentials(users, service.describe(), update_password)
         for warning in plan["warnings"]:
@@ -262,12 +259,6 @@ def main():
         if changed and not module.check_mode:
             service.apply(plan)
         module.exit_json(**result)
-    except KafkaModuleError as exc:
-        module.fail_json(msg=exc.msg, changed=bool(exc.details.get("applied_users")), **exc.details)
-    except kafka_error_types() as exc:
-        module.fail_json(msg="Kafka error on SCRAM users: %s: %s" % (type(exc).__name__, exc), changed=False)
-    finally:
-        close_quietly(admin)
 
 
 if __name__ == "__main__":
