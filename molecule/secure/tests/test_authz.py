@@ -197,3 +197,27 @@ def test_admin_can_do_everything():
     assert acls.rc == 0 and "kafkaops-producer" in acls.stdout, acls.stderr
     deleted = tool("admin", f"kafka-topics.sh --delete --topic {topic}")
     assert deleted.rc == 0, deleted.stderr
+
+
+def test_a_producer_quota_throttles_its_client_id():
+    """kafka_access applied a 20 KiB/s producer quota to client id perf-throttled (molecule.yml)."""
+    # Kafka measures a rate over the whole quota window from the start, so the first ~10 s worth
+    # of bytes (200 KiB here) pass unthrottled: send enough that the throttled part dominates.
+    quota_bytes, record_bytes, records = 20480, 1024, 1000
+    topic = f"authz-quota-{uuid.uuid4().hex[:8]}"
+    created = tool("admin", f"kafka-topics.sh --create --topic {topic} --partitions 1 --replication-factor 3")
+    assert created.rc == 0, created.stderr
+    try:
+        out = K1.run(
+            f"timeout 240 {BIN}/kafka-producer-perf-test.sh --topic {topic} --num-records {records} "
+            f"--record-size {record_bytes} --throughput -1 --producer.config {cli_config('admin')} "
+            "--producer-props bootstrap.servers=sec-kafka1:9092 client.id=perf-throttled acks=all"
+        )
+        assert out.rc == 0, out.stderr[-1500:]
+        # The summary line: "250 records sent, 20.1 records/sec (0.02 MB/sec), ..."
+        summary = re.findall(rf"{records} records sent, ([0-9.]+) records/sec", out.stdout)
+        assert summary, out.stdout[-1500:]
+        measured = float(summary[-1]) * record_bytes
+        assert quota_bytes * 0.5 <= measured <= quota_bytes * 1.5, f"{measured:.0f} B/s, quota {quota_bytes}"
+    finally:
+        tool("admin", f"kafka-topics.sh --delete --topic {topic}")
