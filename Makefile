@@ -72,8 +72,12 @@ lint: venv collection ## yamllint, ansible-lint, ruff, module docs
 unit: venv collection ## pure-logic unit tests
 	pytest -q tests/unit
 
+# Integration tests mostly wait on brokers, outages and HTTP, so two workers halve their time
+# even on two cores; each worker starts its own session broker, and a file stays on one worker.
+INTEGRATION_WORKERS ?= 2
+
 integration: setup ## pytest against real Kafka brokers, real HTTP and a real browser
-	pytest -q --durations=8 tests/integration
+	pytest -q --durations=12 -n $(INTEGRATION_WORKERS) --dist loadfile tests/integration
 
 molecule: setup previous-archive image ## every Molecule scenario
 	for s in $(SCENARIOS); do tools/timings.py run "molecule $$s" -- molecule test -s $$s; done

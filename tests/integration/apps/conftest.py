@@ -47,17 +47,8 @@ def consumer(app_env, tmp_path_factory):
     app.stop()
 
 
-FIGURES: list[str] = []
-
-
 @pytest.fixture
-def figure():
+def figure(request):
     """Record a line for the run's summary: measured figures show even when the tests pass quietly."""
-    return FIGURES.append
-
-
-def pytest_terminal_summary(terminalreporter):
-    if FIGURES:
-        terminalreporter.section("apps: measured figures")
-        for line in FIGURES:
-            terminalreporter.write_line(line)
+    # user_properties travel with the test report, so the figures reach the summary from xdist workers.
+    return lambda line: request.node.user_properties.append(("figure", line))
