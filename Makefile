@@ -17,7 +17,7 @@ COLLECTION  := build/collections/ansible_collections/kafkaops/kraft
 # Molecule scenarios that `make test` runs, in order.
 SCENARIOS   ?= default single_vm secure scale_out
 
-.PHONY: help setup host-deps venv collection archive previous-archive jmx-exporter image container-dns lab lab-down lint unit integration molecule test bench chaos lock-apps clean
+.PHONY: help setup host-deps venv collection archive previous-archive jmx-exporter image container-dns lab lab-down lint role-readmes runbook unit integration molecule test bench chaos lock-apps clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -62,12 +62,21 @@ lab: setup image ## start the local lab and deploy site.yml onto it
 lab-down: ## remove the lab containers and network
 	tools/lab.sh down
 
-lint: venv collection ## yamllint, ansible-lint, ruff, module docs
+lint: venv collection ## yamllint, ansible-lint, ruff, module docs, role READMEs current
 	yamllint -s .
 	ansible-lint
 	ruff check .
 	ruff format --check .
 	for f in plugins/modules/*.py; do ansible-doc kafkaops.kraft.$$(basename $$f .py) >/dev/null || exit 1; done
+	python tools/role_readmes.py --check
+
+role-readmes: venv ## regenerate the variable tables of roles/*/README.md from meta/argument_specs.yml
+	python tools/role_readmes.py
+
+# The operator runbook: docs/ in the README map's order, one PDF page per docs page, then checked.
+runbook: host-deps venv ## docs/ -> build/runbook.pdf (Markdown, WeasyPrint), checked with pdftotext
+	python tools/runbook.py --out build/runbook.pdf
+	pytest -q tests/runbook
 
 unit: venv collection ## pure-logic unit tests
 	pytest -q tests/unit
@@ -83,7 +92,7 @@ molecule: setup previous-archive image ## every Molecule scenario
 	for s in $(SCENARIOS); do tools/timings.py run "molecule $$s" -- molecule test -s $$s; done
 
 # Each step is timed (tools/timings.py); the table prints at the end, on failure too.
-TEST_STEPS := setup previous-archive lint unit integration molecule
+TEST_STEPS := setup previous-archive lint runbook unit integration molecule
 test: ## everything CI runs, then the time each step took
 	@tools/timings.py reset
 	@rc=0; for step in $(TEST_STEPS); do \

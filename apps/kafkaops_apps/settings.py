@@ -61,14 +61,14 @@ class Settings:
     log_level: str = "info"
     access_log: bool = False
     telemetry: bool = False
-    # Request bounds (README "Request limits"): header section, header count, record headers,
+    # Request bounds (docs/apps.md "Request limits"): header section, header count, record headers,
     # JSON nesting and open connections.
     max_header_bytes: int = 16 * 1024
     max_header_count: int = 100
     max_record_headers: int = 32
     max_json_depth: int = 64
     limit_concurrency: int = 1024
-    # Authentication and the HTTP surface (README "Authentication", "Behind a TLS proxy").
+    # Authentication and the HTTP surface (docs/apps.md "Authentication", "Behind a TLS proxy").
     api_auth: bool = False
     api_token_hashes: tuple[TokenHash, ...] = field(default=(), repr=False)
     metrics_auth: bool = False
@@ -76,7 +76,7 @@ class Settings:
     api_docs: bool = False
     proxy_headers: bool = True
     forwarded_allow_ips: str = "127.0.0.1"
-    # Idempotency-Key (README "Producer: Idempotency-Key"): how long a key is remembered after its
+    # Idempotency-Key (docs/apps.md "Producer: Idempotency-Key"): how long a key is remembered after its
     # records settled, and how many records all remembered keys may hold together.
     idempotency_window_s: float = 300.0
     idempotency_max_keys: int = 100_000

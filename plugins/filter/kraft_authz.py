@@ -9,7 +9,7 @@
 - ``kraft_authorizer_open``: whether the cluster still runs (partly) without an
   enforcing authorizer, read from the nodes' current server.properties. While
   it does, the authorizer goes on with ``allow.everyone.if.no.acl.found=true``
-  and enforcement waits until the ACLs exist (README: Turning the authorizer on).
+  and enforcement waits until the ACLs exist (docs/authorization.md: Turning the authorizer on).
 - ``kraft_app_principals`` and ``kraft_app_access``: the seed apps' SASL users
   and their least-privilege ACL bindings, from the apps' role variables.
 """

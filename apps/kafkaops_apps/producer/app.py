@@ -60,7 +60,7 @@ IDEMPOTENCY_PARAMETER = {
     "required": False,
     "schema": {"type": "string", "maxLength": 257},
     "description": "A retry with the same key and request gets the first answer without writing again;"
-    " 422 for the same key with another request (README: Producer: Idempotency-Key)",
+    " 422 for the same key with another request (docs/apps.md: Producer: Idempotency-Key)",
 }
 
 JSON_BODY = {"content": {"application/json": {"schema": {"example": {"key": "Hello Kafka!"}}}}, "required": True}
