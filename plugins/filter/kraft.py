@@ -250,11 +250,40 @@ def _was_active(started, service):
     return False
 
 
-def kraft_restart_queue(nodes, hostvars, play_hosts):
-    """Nodes that were running before this run and whose config changed.
+def _restart_rank(node, leader):
+    """Where a node goes in any restart: broker-only nodes, then controllers, the active controller last.
 
-    Brokers come first and controllers last, so the quorum is disturbed last.
+    The quorum is disturbed last, and its leadership moves once rather than
+    once per restarted controller.
     """
+    return (node["id"] == leader, node["controller"], node["id"])
+
+
+def kraft_restart_order(nodes, leader=-1):
+    """``nodes`` in the order they restart; ``leader`` is the active controller's id (-1: unknown)."""
+    leader = _as_int(leader, "active controller id", "restart order")
+    return sorted(nodes, key=lambda n: _restart_rank(n, leader))
+
+
+def kraft_restart_hosts(nodes, hosts, leader=-1):
+    """``hosts`` in the order a host-by-host rolling restart visits them.
+
+    A host ranks as its last node to restart (so a host with the active
+    controller goes last of all), then by its lowest node id.
+    """
+    leader = _as_int(leader, "active controller id", "restart order")
+
+    def rank(host):
+        mine = [n for n in nodes if n["host"] == host]
+        if not mine:
+            raise AnsibleFilterError(f"{host}: runs no Kafka node, so it has no place in a rolling restart")
+        return (max(_restart_rank(n, leader)[:2] for n in mine), min(n["id"] for n in mine), host)
+
+    return sorted(hosts, key=rank)
+
+
+def kraft_restart_queue(nodes, hostvars, play_hosts, leader=-1):
+    """Nodes that were running before this run and whose config changed, in restart order."""
     queue = []
     for node in nodes:
         if node["host"] not in play_hosts:
@@ -264,7 +293,7 @@ def kraft_restart_queue(nodes, hostvars, play_hosts):
             hv.get("_kafka_kraft_changed_nodes") or []
         ):
             queue.append(node)
-    return sorted(queue, key=lambda n: (n["controller"], n["id"]))
+    return kraft_restart_order(queue, leader)
 
 
 def kraft_fingerprints(nodes, *template_results):
@@ -331,6 +360,8 @@ class FilterModule:
             "kraft_node_dirs": kraft_node_dirs,
             "kraft_node_writable_dirs": kraft_node_writable_dirs,
             "kraft_restart_queue": kraft_restart_queue,
+            "kraft_restart_order": kraft_restart_order,
+            "kraft_restart_hosts": kraft_restart_hosts,
             "kraft_fingerprints": kraft_fingerprints,
             "kraft_stale_nodes": kraft_stale_nodes,
         }

@@ -76,10 +76,49 @@ def kraft_offset_ports(ports, offset):
     return [int(port) + int(offset) for port in ports or []]
 
 
+def _accept(ports, sources, comment):
+    if not ports:
+        return []
+    return [
+        f'tcp dport {{ {", ".join(str(p) for p in ports)} }} {match} accept comment "{comment}"'
+        for match in kraft_nft_saddr(sources)
+    ]
+
+
+def kraft_firewall_rules(nodes, settings):
+    """The accept rules of one host's input chain, in order: ssh, clients, cluster, metrics, apps.
+
+    ``nodes`` are the Kafka nodes this host runs (none on an apps-only host).
+    ``settings`` keys: ``ssh_port``, ``ssh_cidrs``, ``client_cidrs``,
+    ``cluster_addresses``, ``internal_port_offset`` (empty or none without an
+    internal listener), ``jmx_port`` and ``jmx_exporter_port`` (empty or none
+    when off; node i of the host uses port + i), ``metrics_cidrs``,
+    ``app_ports`` (empty on a host without apps) and ``app_cidrs``.
+    """
+    nodes = list(nodes or [])
+    client_ports = [n["client_port"] for n in nodes if n["broker"]]
+    offset = settings.get("internal_port_offset")
+    internal_ports = kraft_offset_ports(client_ports, offset) if offset not in (None, "") else []
+    controller_ports = [n["controller_port"] for n in nodes if n["controller"]]
+    metrics_ports = []
+    for key in ("jmx_port", "jmx_exporter_port"):
+        if settings.get(key) not in (None, ""):
+            metrics_ports += list(range(int(settings[key]), int(settings[key]) + len(nodes)))
+    rules = _accept([settings["ssh_port"]], settings.get("ssh_cidrs"), "ssh")
+    rules += _accept(client_ports, settings.get("client_cidrs"), "Kafka clients")
+    rules += _accept(
+        client_ports + internal_ports + controller_ports, settings.get("cluster_addresses"), "cluster nodes"
+    )
+    rules += _accept(metrics_ports, settings.get("metrics_cidrs"), "metrics")
+    rules += _accept(settings.get("app_ports"), settings.get("app_cidrs"), "apps")
+    return rules
+
+
 class FilterModule:
     def filters(self):
         return {
             "kraft_cluster_addresses": kraft_cluster_addresses,
             "kraft_nft_saddr": kraft_nft_saddr,
             "kraft_offset_ports": kraft_offset_ports,
+            "kraft_firewall_rules": kraft_firewall_rules,
         }

@@ -58,3 +58,42 @@ def test_saddr_refuses_what_is_not_an_address():
 
 def test_offset_ports():
     assert fw.kraft_offset_ports([9092, "9093"], 10000) == [19092, 19093]
+
+
+NODES = [
+    {"client_port": 9092, "controller_port": 10092, "broker": True, "controller": True},
+    {"client_port": 9093, "controller_port": 10093, "broker": False, "controller": True},
+]
+RULES = {
+    "ssh_port": 22,
+    "ssh_cidrs": ["10.1.0.0/16", "fd00::/8"],
+    "client_cidrs": ["10.0.0.0/8"],
+    "cluster_addresses": ["10.0.0.11", "10.0.0.12"],
+    "internal_port_offset": "",
+    "jmx_port": "",
+    "jmx_exporter_port": 7071,
+    "metrics_cidrs": ["10.2.0.0/16"],
+    "app_ports": [8001, 8002],
+    "app_cidrs": ["10.3.0.0/16"],
+}
+
+
+def test_rules_in_order_ssh_clients_cluster_metrics_apps():
+    assert fw.kraft_firewall_rules(NODES, RULES) == [
+        'tcp dport { 22 } ip saddr { 10.1.0.0/16 } accept comment "ssh"',
+        'tcp dport { 22 } ip6 saddr { fd00::/8 } accept comment "ssh"',
+        'tcp dport { 9092 } ip saddr { 10.0.0.0/8 } accept comment "Kafka clients"',
+        'tcp dport { 9092, 10092, 10093 } ip saddr { 10.0.0.11, 10.0.0.12 } accept comment "cluster nodes"',
+        'tcp dport { 7071, 7072 } ip saddr { 10.2.0.0/16 } accept comment "metrics"',
+        'tcp dport { 8001, 8002 } ip saddr { 10.3.0.0/16 } accept comment "apps"',
+    ]
+
+
+def test_internal_listener_ports_and_an_apps_only_host():
+    rules = fw.kraft_firewall_rules(NODES, {**RULES, "internal_port_offset": 100, "jmx_port": 9999})
+    assert (
+        'tcp dport { 9092, 9192, 10092, 10093 } ip saddr { 10.0.0.11, 10.0.0.12 } accept comment "cluster nodes"'
+        in rules
+    )
+    assert 'tcp dport { 9999, 10000, 7071, 7072 } ip saddr { 10.2.0.0/16 } accept comment "metrics"' in rules
+    assert [r.split(" comment ")[1] for r in fw.kraft_firewall_rules([], RULES)] == ['"ssh"', '"ssh"', '"apps"']
