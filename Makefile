@@ -14,10 +14,12 @@ KAFKA_PREVIOUS_VERSION ?= 3.9.0
 ARCHIVE     := build/dist/kafka_2.13-$(KAFKA_VERSION).tgz
 PREVIOUS_ARCHIVE := build/dist/kafka_2.13-$(KAFKA_PREVIOUS_VERSION).tgz
 COLLECTION  := build/collections/ansible_collections/kafkaops/kraft
+# Records the wall time of each `make test` step.
+TIMINGS     := python3 tools/timings.py
 # Molecule scenarios that `make test` runs, in order.
 SCENARIOS   ?= default single_vm secure scale_out
 
-.PHONY: help setup host-deps venv collection archive previous-archive jmx-exporter image container-dns lab lab-down lint role-readmes runbook unit integration molecule test bench chaos lock-apps clean
+.PHONY: help setup host-deps venv collection archive previous-archive jmx-exporter image container-dns lab lab-down lint sanity role-readmes runbook unit integration molecule test bench chaos lock-apps clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -78,6 +80,9 @@ runbook: host-deps venv ## docs/ -> build/runbook.pdf (Markdown, WeasyPrint), ch
 	python tools/runbook.py --out build/runbook.pdf
 	pytest -q tests/runbook
 
+sanity: venv ## ansible-test sanity, every test that applies, on this Python, in ansible-test's venvs
+	tools/sanity.sh
+
 unit: venv collection ## pure-logic unit tests
 	pytest -q tests/unit
 
@@ -89,16 +94,16 @@ integration: setup ## pytest against real Kafka brokers, real HTTP and a real br
 	pytest -q --durations=12 -n $(INTEGRATION_WORKERS) --dist loadfile tests/integration
 
 molecule: setup previous-archive image ## every Molecule scenario
-	for s in $(SCENARIOS); do tools/timings.py run "molecule $$s" -- molecule test -s $$s; done
+	for s in $(SCENARIOS); do $(TIMINGS) run "molecule $$s" -- molecule test -s $$s; done
 
 # Each step is timed (tools/timings.py); the table prints at the end, on failure too.
-TEST_STEPS := setup previous-archive lint runbook unit integration molecule
+TEST_STEPS := setup previous-archive lint sanity runbook unit integration molecule
 test: ## everything CI runs, then the time each step took
-	@tools/timings.py reset
+	@$(TIMINGS) reset
 	@rc=0; for step in $(TEST_STEPS); do \
 	  if [[ $$step == molecule ]]; then $(MAKE) --no-print-directory molecule || { rc=$$?; break; }; \
-	  else tools/timings.py run "$$step" -- $(MAKE) --no-print-directory $$step || { rc=$$?; break; }; fi; \
-	done; tools/timings.py summary; exit $$rc
+	  else $(TIMINGS) run "$$step" -- $(MAKE) --no-print-directory $$step || { rc=$$?; break; }; fi; \
+	done; $(TIMINGS) summary; exit $$rc
 
 # Benchmarks and fault injection against the lab (started if missing); not part of `make test`.
 # The lock keeps them from overlapping other heavy runs (Molecule) on this shared machine.

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Acknowledged-load generator and checker for the resilience checks of issue 7.
 
     send    sustained POST /send load; every id gets one line in a JSON-lines file:
@@ -375,7 +374,7 @@ class Sender:
             conn_box[0].close()
 
     def run_load(self) -> dict:
-        threads = [threading.Thread(target=self._worker, daemon=True) for _ in range(self.args.concurrency)]
+        threads = [threading.Thread(target=self._worker, daemon=True) for _thread in range(self.args.concurrency)]
         for thread in threads:
             thread.start()
         # Join with a timeout so the main thread stays free to run the signal handlers.

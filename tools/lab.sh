@@ -86,7 +86,7 @@ up() {
 down() {
   for spec in "${hosts[@]}"; do
     read -r host _ <<<"${spec}"
-    podman rm -f -t 5 "${prefix}${host}" >/dev/null 2>&1 && echo "removed ${prefix}${host}" || true
+    if podman rm -f -t 5 "${prefix}${host}" >/dev/null 2>&1; then echo "removed ${prefix}${host}"; fi
   done
   podman network exists "${network}" && podman network rm "${network}" >/dev/null
   echo "lab removed"

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Per-step wall times for `make test`, so a change can see what it costs.
 
-    tools/timings.py reset                 start a new record
-    tools/timings.py run STEP -- CMD ...   run CMD, pass its output through, record its time
-    tools/timings.py summary               print the record as a table
+    python3 tools/timings.py reset                 start a new record
+    python3 tools/timings.py run STEP -- CMD ...   run CMD, pass its output through, record its time
+    python3 tools/timings.py summary               print the record as a table
 
 For a Molecule run, each phase (create, converge, idempotence, verify, ...) is
 recorded as well, from the "➜ phase: Executing/Executed" lines Molecule prints.
@@ -58,7 +57,7 @@ def summary() -> int:
         return 0
     rows = [line.split("\t") for line in RECORD.read_text(encoding="utf-8").splitlines() if line]
     steps = [row for row in rows if " / " not in row[0]]
-    total = sum(int(seconds) for _, seconds, _ in steps)
+    total = sum(int(seconds) for _step, seconds, _rc in steps)
     width = max(len(row[0]) for row in rows)
     print("\n== make test: time per step ==")
     for step, seconds, rc in rows:

@@ -137,7 +137,7 @@ class TokenVerifier:
 
 def bearer_token(authorization: bytes) -> str | None:
     """The token of an `Authorization: Bearer <token>` header; "" when the header is not a bearer one."""
-    scheme, _, token = authorization.decode("latin-1").strip().partition(" ")
+    scheme, _sep, token = authorization.decode("latin-1").strip().partition(" ")
     if scheme.lower() != "bearer":
         return ""
     return token.strip() or None

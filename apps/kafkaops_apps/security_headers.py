@@ -48,7 +48,7 @@ class SecurityHeaders:
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
+                present = {name.lower() for name, _value in headers}
                 headers.extend(item for item in extra if item[0] not in present)
                 message = {**message, "headers": headers}
             await send(message)

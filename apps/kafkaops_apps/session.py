@@ -65,7 +65,7 @@ class BrowserSessions:
         return f"{expires}.{self._mac(expires)}"
 
     def valid(self, value: str) -> bool:
-        expires, _, mac = value.partition(".")
+        expires, _sep, mac = value.partition(".")
         if not expires.isdigit() or len(expires) > 12:
             return False
         now = int(self.clock())
@@ -75,7 +75,7 @@ class BrowserSessions:
         """Every value sent under the cookie name (a browser may hold several, e.g. per path)."""
         raw = header(scope, b"cookie") or b""
         pairs = (part.strip().partition("=") for part in raw.decode("latin-1").split(";"))
-        return [value for name, _, value in pairs if name == self.cookie_name]
+        return [value for name, _sep, value in pairs if name == self.cookie_name]
 
     def set_cookie(self, scope: Scope) -> bytes:
         # Secure when the browser reached us over https (directly or, with proxy headers, via the proxy).

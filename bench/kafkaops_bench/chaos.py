@@ -56,11 +56,11 @@ class Load:
         if stop:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            out, _ = self.proc.communicate(timeout=timeout)
+            out, _err = self.proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             # Ids still retrying count as failed: the check fails with figures, no load is left behind.
             self.proc.send_signal(signal.SIGTERM)
-            out, _ = self.proc.communicate(timeout=120)
+            out, _err = self.proc.communicate(timeout=120)
         return json.loads(out)
 
     def verify(self, allow_retry_duplicates: bool = False) -> dict:
@@ -308,7 +308,7 @@ def r4(args) -> dict:
     down_at = time.monotonic()
     while time.monotonic() - down_at < 30:
         began = time.monotonic()
-        status, _ = lab.http("POST", lab.PRODUCER + "/send", b'{"r4":"outage"}', timeout=send_timeout + 10)
+        status, _body = lab.http("POST", lab.PRODUCER + "/send", b'{"r4":"outage"}', timeout=send_timeout + 10)
         took = time.monotonic() - began
         probes, slowest = probes + 1, max(slowest, took)
         if status != 503:

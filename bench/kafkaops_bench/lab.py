@@ -18,7 +18,7 @@ PREFIX = "kraft-lab-"
 # Node id -> (inventory host, address); mirrors inventories/lab and tools/lab.sh.
 BROKERS = {1: ("kafka1", "198.18.10.11"), 2: ("kafka2", "198.18.10.12"), 3: ("kafka3", "198.18.10.13")}
 APPS = ("apps1", "198.18.10.20")
-BOOTSTRAP = ",".join(f"{ip}:9092" for _, ip in BROKERS.values())
+BOOTSTRAP = ",".join(f"{ip}:9092" for _host, ip in BROKERS.values())
 PRODUCER = f"http://{APPS[1]}:8001"
 CONSUMER = f"http://{APPS[1]}:8002"
 PRODUCER_UNIT = "kafkaops-producer@8001"
@@ -48,7 +48,7 @@ def sh(host: str, script: str, check: bool = True, timeout: float | None = None)
 
 
 def containers_running() -> bool:
-    names = [PREFIX + h for h, _ in BROKERS.values()] + [PREFIX + APPS[0]]
+    names = [PREFIX + h for h, _ip in BROKERS.values()] + [PREFIX + APPS[0]]
     out = run(["podman", "ps", "--format", "{{.Names}}"], check=False).stdout.split()
     return all(n in out for n in names)
 
@@ -84,8 +84,8 @@ def wait_ready(timeout: float) -> None:
     """Both apps ready, every broker up and no partition under-replicated."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        p, _ = http("GET", PRODUCER + "/readyz", timeout=3)
-        c, _ = http("GET", CONSUMER + "/readyz", timeout=3)
+        p, _body = http("GET", PRODUCER + "/readyz", timeout=3)
+        c, _body = http("GET", CONSUMER + "/readyz", timeout=3)
         if p == 200 and c == 200 and under_replicated() == 0:
             return
         time.sleep(2)
@@ -106,7 +106,7 @@ def under_replicated(topic: str | None = None) -> int:
     scope = f"--topic {shlex.quote(topic)}" if topic else ""
     total = 0
     for flag in ("--under-replicated-partitions", "--unavailable-partitions"):
-        for host, _ in BROKERS.values():
+        for host, _ip in BROKERS.values():
             try:
                 out = sh(
                     host,

@@ -28,7 +28,7 @@ def p1_send_vs_healthz(runs: int, seconds: int = 10, connections: int = 64) -> d
     # left /send at half its warm-lab rate.
     load.wrk(lab.PRODUCER + "/send", "POST", body, connections, 15)
     base, send = [], []
-    for _ in range(runs):
+    for _run in range(runs):
         base.append(load.wrk(lab.PRODUCER + "/healthz", "GET", None, connections, seconds))
         send.append(load.wrk(lab.PRODUCER + "/send", "POST", body, connections, seconds))
     r = ratios([s["ok_per_s"] for s in send], [b["ok_per_s"] for b in base])
@@ -53,7 +53,7 @@ def p2_batch_vs_perf(
     body = load.batch_body(batch, BODY_BYTES)
     load.wrk(lab.PRODUCER + "/send/batch", "POST", body, connections, 3)
     app, base = [], []
-    for _ in range(runs):
+    for _run in range(runs):
         res = load.wrk(lab.PRODUCER + "/send/batch", "POST", body, connections, seconds)
         res["messages_per_s"] = res["ok_per_s"] * batch
         app.append(res)
@@ -135,7 +135,7 @@ async def _e2e_app(rate: int, seconds: int, size: int) -> dict:
     watcher = ctx.Process(target=_observe, args=(stop, out, lab.APPS[1], 8002), daemon=True)
     watcher.start()
     pool: asyncio.Queue = asyncio.Queue()
-    for _ in range(64):
+    for _connection in range(64):
         pool.put_nowait(await asyncio.open_connection(lab.APPS[1], 8001))
 
     async def send_one(i: int) -> None:
@@ -183,7 +183,7 @@ def p3_latency(runs: int, rate: int = 500, seconds: int = 20, e2e_messages: int 
     """/send -> consumer app buffer at 500 msg/s against EndToEndLatency's p99 (1 KB, acks=all)."""
     load.ensure_topic("bench-e2e", 1)
     app, base = [], []
-    for _ in range(runs):
+    for _run in range(runs):
         # P1/P2 leave a backlog; measured behind it, the figure would be the backlog.
         _wait_consumed(0, 1200)
         app.append(asyncio.run(_e2e_app(rate, seconds, BODY_BYTES)))
@@ -235,13 +235,13 @@ def _playbook(args: list[str], cmd: list[str] | None = None) -> tuple[float, dic
 def p4_deploy(cold_runs: int, noop_runs: int) -> dict:
     """site.yml on a fresh lab against a no-op re-run (changed=0)."""
     cold, noop, info = [], [], []
-    for _ in range(cold_runs):
+    for _run in range(cold_runs):
         subprocess.run([str(lab.REPO / "tools" / "lab.sh"), "down"], env=lab.env(), check=True, capture_output=True)
         wall, meta = _playbook([], [str(lab.REPO / "tools" / "lab.sh"), "up"])
         cold.append(wall)
         info.append({"cold": meta})
     lab.wait_ready(300)
-    for _ in range(noop_runs):
+    for _run in range(noop_runs):
         wall, meta = _playbook([])
         noop.append(wall)
         info.append({"noop": meta})
@@ -326,7 +326,7 @@ def p6_failover(runs: int, partition: int = 0) -> dict:
     (and any /send, unkeyed)."""
     keyed, unkeyed, detail = [], [], []
     key = _key_for_partition(partition)
-    for _ in range(runs):
+    for _run in range(runs):
         lab.wait_ready(300)
         leader = next(p.leader for p in lab.describe() if p.partition == partition)
         t_any = None
@@ -336,10 +336,10 @@ def p6_failover(runs: int, partition: int = 0) -> dict:
         while time.monotonic() - t0 < 120:
             attempts += 1
             if t_any is None:
-                s_any, _ = lab.http("POST", lab.PRODUCER + "/send", b'{"p6":"any"}', timeout=15)
+                s_any, _body = lab.http("POST", lab.PRODUCER + "/send", b'{"p6":"any"}', timeout=15)
                 if s_any == 200:
                     t_any = time.monotonic() - t0
-            status, _ = lab.http("POST", f"{lab.PRODUCER}/send?key={key}", b'{"p6":"keyed"}', timeout=15)
+            status, _body = lab.http("POST", f"{lab.PRODUCER}/send?key={key}", b'{"p6":"keyed"}', timeout=15)
             if status == 200:
                 break
             time.sleep(0.05)

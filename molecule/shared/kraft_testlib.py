@@ -67,7 +67,7 @@ def quorum_status(host, bootstrap: str = "localhost:9092") -> dict:
     assert out.rc == 0, out.stderr
     status = {}
     for line in out.stdout.splitlines():
-        key, _, value = line.partition(":")
+        key, _sep, value = line.partition(":")
         status[key.strip()] = value.strip()
     status["CurrentVoters"] = json.loads(status["CurrentVoters"])
     return status
@@ -111,5 +111,5 @@ def http(host, method: str, url: str, body: str | None = None, headers: dict | N
     )
     result = host.run("python3 -c %s %s %s %s", script, method, url, body or "")
     assert result.rc == 0, result.stderr
-    status, _, text = result.stdout.partition("\n")
+    status, _sep, text = result.stdout.partition("\n")
     return int(status), text

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
-"""Connection options shared by the collection's Kafka modules (kafka_client.py)."""
+# SPDX-License-Identifier: Apache-2.0
+"""Connection options shared by the collection's Kafka modules (kafka_client.py), and their action group."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -65,4 +65,10 @@ options:
     default: kafkaops-kraft
 requirements:
   - kafka-python >= 3.0, < 4 in the Python interpreter that runs the module
+attributes:
+  action_group:
+    description: Use C(group/kafkaops.kraft.kafka) in C(module_defaults) to set the connection of every Kafka module.
+    support: full
+    membership:
+      - kafkaops.kraft.kafka
 """

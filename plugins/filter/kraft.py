@@ -1,3 +1,5 @@
+# Copyright: kafkaops maintainers
+# SPDX-License-Identifier: Apache-2.0
 """Derive the KRaft cluster topology from the inventory alone.
 
 A host in group ``kafka_controllers`` and/or ``kafka_brokers`` runs one node by
@@ -206,7 +208,7 @@ def kraft_properties(text):
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#") and "=" in line:
-            key, _, value = line.partition("=")
+            key, _sep, value = line.partition("=")
             props[key.strip()] = value.strip()
     return props
 

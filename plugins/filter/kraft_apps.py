@@ -1,3 +1,5 @@
+# Copyright: kafkaops maintainers
+# SPDX-License-Identifier: Apache-2.0
 """Filters for the FastAPI apps' settings file (roles/fastapi_app/templates/app.env.j2).
 
 kraft_dotenv_value: one value as python-dotenv reads it back unchanged. The apps read

@@ -1,3 +1,5 @@
+# Copyright: kafkaops maintainers
+# SPDX-License-Identifier: Apache-2.0
 """Which digest a downloaded Kafka archive must match, and why it can be trusted.
 
 In order: the digest the user pins (``kafka_kraft_archive_checksum``), the digest
@@ -16,7 +18,7 @@ _HEX_LENGTH = {"sha256": 64, "sha512": 128}
 
 
 def _normalized(checksum, origin):
-    algorithm, _, digest = str(checksum).partition(":")
+    algorithm, _sep, digest = str(checksum).partition(":")
     algorithm = algorithm.strip().lower()
     digest = re.sub(r"\s", "", digest).lower()
     if algorithm not in _HEX_LENGTH or not re.fullmatch(r"[0-9a-f]{%d}" % _HEX_LENGTH[algorithm], digest):

@@ -1,3 +1,5 @@
+# Copyright: kafkaops maintainers
+# SPDX-License-Identifier: Apache-2.0
 """Authorization helpers: the authorizer's super users, its switch-on phase, the apps' principals.
 
 - ``kraft_super_users``: the principals that must be super users for the
@@ -136,7 +138,7 @@ def _properties(text):
         line = line.strip()
         if not line or line[0] in "#!" or "=" not in line:
             continue
-        key, _, value = line.partition("=")
+        key, _sep, value = line.partition("=")
         props[key.strip()] = value.strip()
     return props
 

@@ -1,3 +1,5 @@
+# Copyright: kafkaops maintainers
+# SPDX-License-Identifier: Apache-2.0
 """Where backup.yml writes on the controller.
 
 Dumps hold every record of their topics, so they must not land where git

@@ -1,3 +1,5 @@
+# Copyright: kafkaops maintainers
+# SPDX-License-Identifier: Apache-2.0
 """Address logic of the kafka_kraft host firewall (nftables).
 
 The rule set must be the same whatever ``--limit`` a run uses: cluster

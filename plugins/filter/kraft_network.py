@@ -1,3 +1,5 @@
+# Copyright: kafkaops maintainers
+# SPDX-License-Identifier: Apache-2.0
 """Network checks for the firewall playbooks: source ranges and the cluster's ports.
 
 A firewall rule's source range must be a valid network no broader than a

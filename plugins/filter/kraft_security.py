@@ -1,3 +1,5 @@
+# Copyright: kafkaops maintainers
+# SPDX-License-Identifier: Apache-2.0
 """Security helpers for the kafka_kraft role: SASL users, SCRAM credentials, secret properties.
 
 Passwords never reach a process argument list: SCRAM users added at format
@@ -102,7 +104,7 @@ def kraft_sasl_problems(users):
     seen = set()
     for user in users or []:
         try:
-            name, _ = _check(user)
+            name, _password = _check(user)
         except AnsibleFilterError as exc:
             problems.append(str(exc))
             continue

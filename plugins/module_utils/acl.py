@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """ACL planning for kafkaops.kraft.kafka_acl.
 
 Pure functions (parse_bindings, plan_acls, binding_line) decide what must change
@@ -255,7 +255,7 @@ class AclService:
     def describe_all(self):
         """Every binding in the cluster, from one DescribeAcls with a match-anything filter."""
         import kafka.admin as ka
-        import kafka.errors as errors
+        from kafka import errors
 
         match_all = ka.ACLFilter(
             principal=None,
@@ -265,7 +265,7 @@ class AclService:
             resource_pattern=ka.ResourcePatternFilter(ka.ResourceType.ANY, None, ka.ACLResourcePatternType.ANY),
         )
         try:
-            acls, _ = self.admin.describe_acls(match_all)
+            acls, _error = self.admin.describe_acls(match_all)
         except errors.SecurityDisabledError:
             raise KafkaModuleError(NO_AUTHORIZER_MSG) from None
         except errors.ClusterAuthorizationFailedError:

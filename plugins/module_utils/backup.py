@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """Topic backup to JSON lines and restore, for kafkaops.kraft.kafka_topic_backup.
 
 One JSON object per record: topic, partition, offset, timestamp, key, value

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """Ensure many directories in one module run: a loop of ansible.builtin.file costs one
 round trip per directory, which made up a tenth of a no-op site.yml run."""
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """Cluster health for kafkaops.kraft.kafka_cluster_health.
 
 quorum_summary() and health_problems() are pure (unit-tested); read_health()

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """The one connection layer shared by the collection's Kafka modules.
 
 Modules merge KAFKA_CONNECTION_SPEC into their argument spec, validate with
@@ -156,18 +156,20 @@ def connect(module):
     servers = ", ".join(config["bootstrap_servers"])
     try:
         return KafkaAdminClient(**config)
-    except unreachable_errors() as exc:
-        module.fail_json(
-            msg="Could not reach the Kafka cluster within %d ms; tried bootstrap servers: %s (%s)"
-            % (config["bootstrap_timeout_ms"], servers, exc),
-            bootstrap_servers=config["bootstrap_servers"],
-        )
     except Exception as exc:  # noqa: BLE001 - auth/TLS errors come in many types
-        module.fail_json(
-            msg="Could not connect to the Kafka cluster at %s: %s: %s" % (servers, type(exc).__name__, exc),
-            bootstrap_servers=config["bootstrap_servers"],
-            exception=traceback.format_exc(),
-        )
+        # isinstance, not an except clause: the tuple is built at run time, which pylint cannot check.
+        if isinstance(exc, unreachable_errors()):
+            module.fail_json(
+                msg="Could not reach the Kafka cluster within %d ms; tried bootstrap servers: %s (%s)"
+                % (config["bootstrap_timeout_ms"], servers, exc),
+                bootstrap_servers=config["bootstrap_servers"],
+            )
+        else:
+            module.fail_json(
+                msg="Could not connect to the Kafka cluster at %s: %s: %s" % (servers, type(exc).__name__, exc),
+                bootstrap_servers=config["bootstrap_servers"],
+                exception=traceback.format_exc(),
+            )
 
 
 def live_broker_ids(admin):

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """Consumer-group lag for kafkaops.kraft.kafka_consumer_lag.
 
 compute_lag() is the pure arithmetic (unit-tested); GroupLagReader gathers
@@ -134,7 +134,7 @@ class GroupLagReader:
 
         state, members = self.group(group_id)
         committed = self.committed(group_id)
-        wanted = set(topics) if topics else set(t for t, _ in committed) | member_topics(members)
+        wanted = set(topics) if topics else set(t for t, _partition in committed) | member_topics(members)
         found, missing = self.partitions(wanted) if wanted else ({}, [])
         keys = [(t, p) for t, parts in found.items() for p in parts]
         log_end = self.offsets(keys, OffsetSpec.LATEST)

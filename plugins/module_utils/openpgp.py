@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """Check a detached OpenPGP signature with gpg against a given set of keys only.
 
 gpg runs in a throwaway home directory, so neither the host's keyrings nor its

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """Client quota planning for kafkaops.kraft.kafka_quota.
 
 Pure functions (validate_entries, parse_quota_entries, plan_quotas) decide what
@@ -153,7 +153,7 @@ def parse_quota_entries(entries):
     current = {}
     for entry in entries or []:
         entity = wire_entity((e["entity_type"], e["entity_name"]) for e in entry["entity"])
-        if not entity or any(kind not in ENTITY_ORDER for kind, _ in entity):
+        if not entity or any(kind not in ENTITY_ORDER for kind, _name in entity):
             continue
         values = dict((v["key"], float(v["value"])) for v in entry["values"])
         if values:

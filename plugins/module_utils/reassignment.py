@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """Partition reassignment planning for kafkaops.kraft.kafka_reassignment.
 
 The pure functions (plan_reassignment, balance_replicas, balance_leaders,
@@ -67,7 +67,7 @@ def replica_targets(counts, brokers, total):
 
 def _topic_counts(assignment):
     per_topic = {}
-    for (topic, _), replicas in assignment.items():
+    for (topic, _partition), replicas in assignment.items():
         counts = per_topic.setdefault(topic, {})
         for broker in replicas:
             counts[broker] = counts.get(broker, 0) + 1
@@ -452,7 +452,7 @@ class ReassignmentService:
         present = self.throttles(brokers, topic_names)
         resources = []
         for label, keys in sorted(present.items()):
-            kind, _, name = label.partition(" ")
+            kind, _sep, name = label.partition(" ")
             resource_type = "BROKER" if kind.lower() == "broker" else "TOPIC"
             resources.append(ConfigResource(resource_type, name, dict((k, (AlterConfigOp.DELETE, None)) for k in keys)))
         if resources:

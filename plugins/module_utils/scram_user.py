@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """SCRAM credential planning for kafkaops.kraft.kafka_user.
 
 Pure functions (validate_users, desired_credentials, plan_credentials, ...)

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 """Topic planning for kafkaops.kraft.kafka_topic.
 
 Pure functions (validate_params, plan_topic, ...) decide what must change and
@@ -159,9 +159,9 @@ def new_partition_assignments(existing, count, rf, brokers):
     RF changes in the same run, so Kafka cannot copy it from partition 0)."""
     load = _broker_load(existing)
     result = []
-    for _ in range(count):
+    for _partition in range(count):
         replicas = []
-        for _ in range(rf):
+        for _replica in range(rf):
             candidates = sorted((load.get(b, 0), b) for b in brokers if b not in replicas)
             broker = candidates[0][1]
             replicas.append(broker)

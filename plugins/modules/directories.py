@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import absolute_import, division, print_function
 
@@ -17,7 +17,9 @@ description:
   - A path that exists but is not a directory is an error; nothing is replaced or removed.
   - A symbolic link to a directory is followed, as M(ansible.builtin.file) does by default; the target's owner,
     group and mode are set.
-author: kafkaops maintainers
+author: kafkaops maintainers (@kafkaops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   directories:
     description: Directories to ensure, parents before children.
@@ -46,6 +48,8 @@ attributes:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 seealso:
   - module: ansible.builtin.file
 """

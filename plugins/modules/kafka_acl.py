@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import absolute_import, division, print_function
 
@@ -24,8 +24,9 @@ description:
     or to be a super user.
   - The module runs wherever kafka-python is installed, on the controller (with C(delegate_to) V(localhost))
     or on a Kafka host.
-author: kafkaops maintainers
+author: kafkaops maintainers (@kafkaops)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - kafkaops.kraft.kafka_connection
 options:
   acls:
@@ -97,14 +98,16 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Computes the same plan and reports the same diff and RV(changed) as a real run, and changes nothing.
+    details: Computes the same plan and reports the same diff and RV(changed) as a real run, and changes nothing.
   diff_mode:
     support: full
-    description:
+    details:
       - One line per binding, sorted, with principal, permission, operation, resource, pattern type and host,
         as in RV(added).
       - It covers the listed bindings and, with O(exclusive), every existing binding of the named principals
         or resources.
+  platform:
+    platforms: posix
 notes:
   - Requires Kafka 2.0 or later (prefixed patterns); USER resources need Kafka 2.8. Written for Kafka 3.9 with
     C(org.apache.kafka.metadata.authorizer.StandardAuthorizer).

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import absolute_import, division, print_function
 
@@ -17,8 +17,9 @@ description:
   - The structured equivalent of C(kafka-metadata-quorum describe --status/--replication) and
     C(kafka-topics --describe --under-replicated-partitions --unavailable-partitions).
   - Never changes anything. With O(fail_when_unhealthy) it is a health gate.
-author: kafkaops maintainers
+author: kafkaops maintainers (@kafkaops)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - kafkaops.kraft.kafka_connection
 options:
   expected_brokers:
@@ -42,9 +43,11 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Read-only, identical in check mode.
+    details: Read-only, identical in check mode.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 seealso:
   - module: kafkaops.kraft.kafka_consumer_lag
   - module: kafkaops.kraft.kafka_reassignment

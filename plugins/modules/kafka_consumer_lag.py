@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import absolute_import, division, print_function
 
@@ -21,8 +21,9 @@ description:
   - The module runs wherever kafka-python is installed, on the controller (with C(delegate_to) V(localhost))
     or on a Kafka host. The collection's playbooks run it on the first host of group C(kafka_brokers),
     in the virtualenv that the P(kafkaops.kraft.kafka_topic#role) role installs there.
-author: kafkaops maintainers
+author: kafkaops maintainers (@kafkaops)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - kafkaops.kraft.kafka_connection
 options:
   group:
@@ -53,9 +54,11 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Read-only, identical in check mode.
+    details: Read-only, identical in check mode.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 seealso:
   - module: kafkaops.kraft.kafka_topic
 """

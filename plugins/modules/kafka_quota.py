@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import absolute_import, division, print_function
 
@@ -22,8 +22,9 @@ description:
     they are, unless O(quotas[].exclusive=true), which also removes the unlisted keys.
     O(quotas[].state=absent) removes every quota key of the entity.
   - Entities not listed in O(quotas) are never touched, and C(ip) quotas are out of scope.
-author: kafkaops maintainers
+author: kafkaops maintainers (@kafkaops)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - kafkaops.kraft.kafka_connection
 options:
   quotas:
@@ -85,10 +86,12 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Reports exactly the changes that would be made, validated by Kafka, and makes none.
+    details: Reports exactly the changes that would be made, validated by Kafka, and makes none.
   diff_mode:
     support: full
-    description: One line per added, changed or removed quota value, after a summary of the counts.
+    details: One line per added, changed or removed quota value, after a summary of the counts.
+  platform:
+    platforms: posix
 notes:
   - Requires Kafka 2.6 or later; written for Kafka 3.9.
   - A principal needs C(ALTER_CONFIGS) and C(DESCRIBE_CONFIGS) on the cluster when an authorizer is enabled.

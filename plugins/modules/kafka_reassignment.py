@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import absolute_import, division, print_function
 
@@ -19,10 +19,11 @@ description:
   - O(operation=execute) sets the replication throttles (KIP-73) that C(kafka-reassign-partitions --throttle)
     sets and submits the reassignment; it does not wait. O(operation=status) reports progress,
     O(operation=clear_throttles) removes the throttles, and O(operation=elect_leaders) runs a preferred leader
-    election. The P(kafkaops.kraft.rebalance#playbook) playbook chains them.
+    election. The C(kafkaops.kraft.rebalance) playbook chains them.
   - Internal topics (names starting with C(__)) are left alone unless named in O(topics).
-author: kafkaops maintainers
+author: kafkaops maintainers (@kafkaops)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - kafkaops.kraft.kafka_connection
 options:
   operation:
@@ -71,9 +72,11 @@ options:
 attributes:
   check_mode:
     support: full
-    description: V(execute) and the other changing operations report what they would do and do nothing.
+    details: V(execute) and the other changing operations report what they would do and do nothing.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - Requires Kafka 2.4 or later (KIP-455 reassignment API); written for Kafka 3.9 in KRaft mode.
   - Throttles stay in place until O(operation=clear_throttles) runs; the rebalance playbook always runs it.
@@ -410,7 +413,7 @@ def main():
             ]
             errors = {}
             if wanted and not module.check_mode:
-                _, errors = service.elect_preferred(topics)
+                _elected, errors = service.elect_preferred(topics)
                 # Leadership changes reach the brokers' metadata asynchronously.
                 try:
                     service.wait(

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import absolute_import, division, print_function
 
@@ -24,8 +24,9 @@ description:
   - The module runs wherever kafka-python is installed, on the controller (with C(delegate_to) V(localhost))
     or on a Kafka host. The P(kafkaops.kraft.kafka_topic#role) role runs it once per cluster on the first host
     of group C(kafka_brokers), in a virtualenv it installs there with the P(kafkaops.kraft.python_venv#role) role.
-author: kafkaops maintainers
+author: kafkaops maintainers (@kafkaops)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - kafkaops.kraft.kafka_connection
 options:
   name:
@@ -77,10 +78,12 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Reports exactly the changes that would be made and makes none.
+    details: Reports exactly the changes that would be made and makes none.
   diff_mode:
     support: full
-    description: Shows partitions, replication factor, the managed configs and, when relevant, the replica assignment.
+    details: Shows partitions, replication factor, the managed configs and, when relevant, the replica assignment.
+  platform:
+    platforms: posix
 notes:
   - Requires Kafka 2.4 or later (incremental config changes and reassignment APIs); written for Kafka 3.9.
 seealso:

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import absolute_import, division, print_function
 
@@ -21,8 +21,9 @@ description:
     each partition keeps its order. Records go to their original partition when O(keep_partitions) and the
     target has it, with their original timestamp when O(keep_timestamps). Offsets are assigned anew by Kafka.
   - The target topic of a restore must exist (create it with M(kafkaops.kraft.kafka_topic) first).
-author: kafkaops maintainers
+author: kafkaops maintainers (@kafkaops)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - kafkaops.kraft.kafka_connection
 options:
   topic:
@@ -53,9 +54,11 @@ options:
 attributes:
   check_mode:
     support: full
-    description: A dump runs in check mode too (it only reads Kafka) but writes nothing; a restore does nothing.
+    details: A dump runs in check mode too (it only reads Kafka) but writes nothing; a restore does nothing.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - A dump is a consistent cut per partition, not across partitions. Compacted or expired records are not in it.
 seealso:

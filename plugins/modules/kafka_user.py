@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import absolute_import, division, print_function
 
@@ -28,8 +28,9 @@ description:
     on every run.
   - Credentials can be stored in KRaft whether or not a listener uses SASL; clients log in with them on
     a SASL_PLAINTEXT or SASL_SSL listener that enables the mechanism.
-author: kafkaops maintainers
+author: kafkaops maintainers (@kafkaops)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - kafkaops.kraft.kafka_connection
 options:
   users:
@@ -90,10 +91,12 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Reports exactly the changes that would be made and makes none; no password is hashed.
+    details: Reports exactly the changes that would be made and makes none; no password is hashed.
   diff_mode:
     support: full
-    description: A summary line, then one line per credential added (V(+)), rewritten (V(~)) or removed (V(-)).
+    details: A summary line, then one line per credential added (V(+)), rewritten (V(~)) or removed (V(-)).
+  platform:
+    platforms: posix
 notes:
   - Requires Kafka 2.7 or later (SCRAM admin API); KRaft clusters store SCRAM credentials from Kafka 3.5.
   - Describing and altering SCRAM credentials needs the C(Describe) and C(Alter) operations on the

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
-# Apache License 2.0 (see LICENSE)
+# SPDX-License-Identifier: Apache-2.0
 
 from __future__ import absolute_import, division, print_function
 
@@ -20,7 +20,9 @@ description:
   - Never changes anything.
 requirements:
   - gpg on the host (Debian package C(gpg)).
-author: kafkaops maintainers
+author: kafkaops maintainers (@kafkaops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   path:
     description: The signed file.
@@ -46,6 +48,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 seealso:
   - module: ansible.builtin.get_url
 """
@@ -96,7 +100,7 @@ def main():
         module.fail_json(msg="gpg is not installed on this host: install the Debian package gpg")
     try:
         result = verify_detached(
-            lambda argv: module.run_command(argv),
+            module.run_command,
             gpg,
             params["path"],
             params["signature"],

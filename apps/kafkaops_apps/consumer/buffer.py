@@ -87,7 +87,7 @@ class MessageBuffer:
             self.deduplicated += 1
             return None
         text, truncated = truncate(decode(value), self.display_limit)
-        key_text, _ = truncate(decode(key), self.display_limit)
+        key_text, _key_truncated = truncate(decode(key), self.display_limit)
         entry = Entry(
             seq=next(self._seq),
             partition=partition,

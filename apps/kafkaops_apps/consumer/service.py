@@ -165,7 +165,7 @@ class ConsumerService:
         """
         await self._rewind(consumer)
         for tp in sorted(consumer.assignment(), key=lambda tp: tp.partition):
-            for _ in range(SCAN_POLLS):
+            for _poll in range(SCAN_POLLS):
                 if self._stopping():
                     return
                 try:

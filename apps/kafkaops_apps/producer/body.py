@@ -241,7 +241,7 @@ def query_values(query_string: bytes, names: tuple[bytes, ...]) -> dict[bytes, l
     would replace bytes that are not UTF-8 with U+FFFD and so change a key silently."""
     found: dict[bytes, list[bytes]] = {}
     for pair in query_string.split(b"&"):
-        name, _, value = pair.partition(b"=")
+        name, _sep, value = pair.partition(b"=")
         name = unquote_to_bytes(name.replace(b"+", b" "))
         if name in names:
             found.setdefault(name, []).append(unquote_to_bytes(value.replace(b"+", b" ")))

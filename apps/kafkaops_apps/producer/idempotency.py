@@ -148,7 +148,7 @@ class Claim:
     def single_use(cls, count: int) -> Claim:
         """A request without a key: every record is produced, nothing is remembered."""
         loop = asyncio.get_running_loop()
-        slots = [loop.create_future() for _ in range(count)]
+        slots = [loop.create_future() for _record in range(count)]
         for slot in slots:
             slot.add_done_callback(_retrieve)
         return cls(None, False, slots, list(range(count)))

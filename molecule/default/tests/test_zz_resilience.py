@@ -148,7 +148,7 @@ def test_r1_kill_active_controller_under_load_loses_nothing(figure):
 def test_r4_all_brokers_down_apps_answer_503_and_recover_without_restart(figure):
     wait_healthy(KAFKA["kafka1"])
     pids = app_pids()
-    assert all(pid != "0" for pid, _ in pids.values()), pids
+    assert all(pid != "0" for pid, _restarts in pids.values()), pids
     began = time.monotonic()
     # A clean stop first; if the last nodes wait on a controller that is gone, kill them.
     on_all(
@@ -161,7 +161,7 @@ def test_r4_all_brokers_down_apps_answer_503_and_recover_without_restart(figure)
     try:
         down = time.monotonic()
         sends = []
-        for _ in range(3):
+        for _send in range(3):
             sends.append(probe("POST", "http://127.0.0.1:8001/send", '{"r4": "during outage"}'))
             time.sleep(1)
         not_ready = {url: until(f"{url} false", lambda u=url: _not_ready(u), 20, 0.5) for url in READY_URLS}

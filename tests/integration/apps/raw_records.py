@@ -55,8 +55,8 @@ async def _produce(bootstrap: str, topic: str, partition: int, batch: bytes) -> 
             transactional_id=None, required_acks=-1, timeout=10_000, topics=[(topic, [(partition, batch)])]
         )
         response = await asyncio.wait_for(client.send(leader, request), 15)
-        _, partitions = response.topics[0]
-        _, error_code, base_offset, *_ = partitions[0]
+        _topic, partitions = response.topics[0]
+        _partition, error_code, base_offset, *_rest = partitions[0]
         if error_code:
             raise RuntimeError(f"produce to {topic}/{partition} failed with error code {error_code}")
         return base_offset

@@ -6,9 +6,16 @@ import httpx
 import pytest
 
 from tests.integration.apps.support import wait_for
-from tests.integration.apps.test_apps_auth import BEARER, TOKEN, auth_env, secured_consumer, secured_producer  # noqa: F401
-from tests.integration.apps.test_apps_browser import browser, row_with  # noqa: F401
+from tests.integration.apps.test_apps_auth import (  # noqa: F401  # pylint: disable=unused-import
+    BEARER,
+    TOKEN,
+    auth_env,
+    secured_consumer,
+    secured_producer,
+)
+from tests.integration.apps.test_apps_browser import browser, row_with  # noqa: F401  # pylint: disable=unused-import
 
+# The fixtures above are imported for pytest, which finds them by name.
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 from selenium.webdriver.common.by import By  # noqa: E402 - after test_apps_browser's importorskip

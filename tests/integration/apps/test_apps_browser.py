@@ -52,7 +52,7 @@ def browser():
 
 def no_alert(driver) -> bool:
     try:
-        _ = driver.switch_to.alert  # raises unless a dialog is open
+        _alert = driver.switch_to.alert  # raises unless a dialog is open
     except NoAlertPresentException:
         return True
     return False

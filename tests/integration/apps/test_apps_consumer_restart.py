@@ -172,6 +172,7 @@ def test_consumer_restart_mid_stream_skips_nothing(how, producer, app_env, kafka
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
     report = json.loads(verify.stdout)
     figure(

@@ -180,7 +180,7 @@ def test_retries_through_a_broker_outage_write_every_record_exactly_once(produce
         async with httpx.AsyncClient(base_url=producer.url, limits=limits, timeout=timeout) as http:
             clients = asyncio.gather(*(deliver(http, n) for n in range(OUTAGE_RECORDS)))
             try:
-                down_s, _ = await asyncio.wait_for(asyncio.gather(outage(), clients), timeout=240)
+                down_s, _responses = await asyncio.wait_for(asyncio.gather(outage(), clients), timeout=240)
             finally:
                 clients.cancel()
         return down_s

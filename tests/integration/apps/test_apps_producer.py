@@ -127,7 +127,7 @@ def test_buffer_never_exceeds_n(producer, consumer):
     assert r.status_code == 200
     # Arrival order across partitions decides which 10 stay, so wait for all 35.
     wait_for(lambda: consumed() >= before + 35, timeout=30)
-    for _ in range(10):
+    for _poll in range(10):
         assert len(messages(consumer)) <= 10
     page = httpx.get(consumer.url + "/").text
     assert page.count("<tr data-seq=") == 10

@@ -37,7 +37,7 @@ def open_stream(stack: contextlib.ExitStack, url: str):
 def test_sse_clients_are_capped(capped_consumer):
     url = capped_consumer.url
     with contextlib.ExitStack() as stack:
-        streams = [contextlib.ExitStack() for _ in range(CAP)]
+        streams = [contextlib.ExitStack() for _stream in range(CAP)]
         live = [open_stream(stack.enter_context(own), url) for own in streams]
         assert f"consumer_sse_clients {CAP}.0" in httpx.get(url + "/metrics").text.splitlines()
 

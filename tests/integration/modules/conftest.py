@@ -63,7 +63,7 @@ def _run_module(tmp_path: Path, module: str, args: dict, check=False, diff=False
         cmd.append("--check")
     if diff:
         cmd.append("--diff")
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180, check=False)
     try:
         output = json.loads(proc.stdout)
         result = output["plays"][0]["tasks"][0]["hosts"]["localhost"]

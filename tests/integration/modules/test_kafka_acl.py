@@ -67,7 +67,7 @@ def user():
 
 def bindings_of(admin, principal):
     """The principal's bindings straight from Kafka, as (permission, operation, type, name, pattern, host)."""
-    acls, _ = admin.describe_acls(
+    acls, _error = admin.describe_acls(
         ACLFilter(
             principal=principal,
             host=None,

@@ -104,6 +104,7 @@ def run_backup(
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
 
 

@@ -64,6 +64,7 @@ def run_role_tasks(tmp_path: Path, tasks_from: str, extra: dict) -> subprocess.C
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
 
 
@@ -83,7 +84,7 @@ def template_changed(result: subprocess.CompletedProcess) -> bool:
 
 
 def test_every_character_of_a_secret_survives_the_env_file(tmp_path):
-    path, _ = render_env(tmp_path, {})
+    path, _result = render_env(tmp_path, {})
     settings = load_settings(path)
     assert settings.sasl_password == PASSWORD
     assert settings.host == "0.0.0.0"  # noqa: S104 - the default without a proxy
@@ -92,13 +93,13 @@ def test_every_character_of_a_secret_survives_the_env_file(tmp_path):
 
 def test_tokens_are_hashed_on_the_controller_and_the_play_stays_idempotent(tmp_path):
     extra = {"fastapi_app_api_auth": True, "fastapi_app_api_tokens": [TOKEN], "fastapi_app_behind_proxy": True}
-    path, _ = render_env(tmp_path, extra)
+    path, _result = render_env(tmp_path, extra)
     text = path.read_text(encoding="utf-8")
     assert TOKEN not in text and "pbkdf2_sha256$600000$" in text
     settings = load_settings(path)
     assert settings.api_auth and settings.api_token_hashes[0].matches(TOKEN)
     assert settings.host == "127.0.0.1"
-    _, again = render_env(tmp_path, extra)
+    _path, again = render_env(tmp_path, extra)
     assert not template_changed(again)
 
 

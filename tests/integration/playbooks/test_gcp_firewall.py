@@ -30,6 +30,7 @@ def run(tmp_path: Path, variables: dict, inventory: dict | None = None) -> subpr
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
 
 

@@ -41,6 +41,7 @@ def run_jmx_check(tmp_path: Path, variables: dict) -> subprocess.CompletedProces
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
 
 

@@ -48,6 +48,7 @@ def run_preflight(tmp_path: Path, hosts: dict, group_vars: dict | None = None) -
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
 
 

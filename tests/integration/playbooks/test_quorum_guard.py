@@ -67,6 +67,7 @@ def run_guard(tmp_path: Path, controllers: dict, extra: dict | None = None) -> s
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
 
 

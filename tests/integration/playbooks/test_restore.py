@@ -69,6 +69,7 @@ def run_restore(
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
 
 

@@ -143,6 +143,7 @@ def render(work: Path) -> Path:
             capture_output=True,
             text=True,
             timeout=300,
+            check=False,
         )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
         # systemd scores and verifies instances, not template units.
@@ -167,7 +168,7 @@ def service_section(path: Path) -> dict[str, list[str]]:
         if line.startswith("["):
             section = line
         elif section == "[Service]" and "=" in line and not line.startswith("#"):
-            key, _, value = line.partition("=")
+            key, _sep, value = line.partition("=")
             settings.setdefault(key, []).append(value)
     return settings
 
@@ -235,7 +236,7 @@ def podman_image() -> str | None:
     if not shutil.which("podman"):
         return "podman is not installed"
     env = {**os.environ, "CONTAINERS_CONF": os.environ.get("CONTAINERS_CONF", str(REPO / "tools" / "containers.conf"))}
-    if subprocess.run(["podman", "image", "exists", IMAGE], env=env, capture_output=True).returncode != 0:
+    if subprocess.run(["podman", "image", "exists", IMAGE], env=env, capture_output=True, check=False).returncode != 0:
         return f"image {IMAGE} is missing (make image)"
     return None
 
@@ -275,6 +276,7 @@ def analysis(units) -> dict[str, dict]:
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     found: dict[str, dict] = {}

@@ -122,6 +122,7 @@ def download(release, tmp_path: Path, case: str, check: bool = False, **variable
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
     report = json.loads(result.stdout[result.stdout.index("{") :])
     failures = [
@@ -186,12 +187,12 @@ def test_keys_from_the_controller_replace_the_published_keys(release, tmp_path):
     publish(release["site"] / "ownkeys", release["keys"]["stranger"], b"a look-alike")
     stranger_keys = tmp_path / "stranger-KEYS"
     stranger_keys.write_text(gpg(release["keys"]["stranger"], "--armor", "--export"))
-    outcome, _ = download(release, tmp_path, "ownkeys", kafka_kraft_archive_keys_file=str(stranger_keys))
+    outcome, _archive = download(release, tmp_path, "ownkeys", kafka_kraft_archive_keys_file=str(stranger_keys))
     assert outcome["rc"] == 0, outcome
     project_keys = tmp_path / "project-KEYS"
     project_keys.write_text(gpg(release["keys"]["project"], "--armor", "--export"))
     (tmp_path / "cache" / NAME).unlink()
-    outcome, _ = download(release, tmp_path, "ownkeys", kafka_kraft_archive_keys_file=str(project_keys))
+    outcome, _archive = download(release, tmp_path, "ownkeys", kafka_kraft_archive_keys_file=str(project_keys))
     assert outcome["failed"], outcome
 
 

@@ -90,6 +90,7 @@ def run_role(
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
     report = json.loads(result.stdout[result.stdout.index("{") :])
     return result, report
@@ -151,7 +152,7 @@ def test_wrong_hash_is_refused_on_the_controller(tmp_path):
 
 
 def test_wheel_swapped_in_the_wheelhouse_is_refused_on_the_host(installed):
-    tmp, cache, requirements, _, _ = installed
+    tmp, cache, requirements, *_rest = installed
     (wheelhouse,) = [p for p in cache.iterdir() if p.is_dir()]
     # Same name, other bytes: what a poisoned cache or mirror would hand the host.
     (wheelhouse / WHEEL).write_bytes((wheelhouse / WHEEL).read_bytes() + b"\0")

@@ -81,6 +81,7 @@ def test_bad_setting_fails_at_start_with_one_line(tmp_path):
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert run.returncode != 0
     assert run.stderr.strip() == "kafkaops: invalid setting BUFFER_SIZE: 'lots' is not a number"

@@ -82,7 +82,7 @@ def test_a_verified_token_runs_the_kdf_once_per_process():
     verifier = Counting([parse_token_hash(hash_token(TOKEN, FAST))])
 
     async def scenario():
-        return [await verifier.verify(TOKEN) for _ in range(5)] + [await verifier.verify("wrong-token-value")]
+        return [await verifier.verify(TOKEN) for _call in range(5)] + [await verifier.verify("wrong-token-value")]
 
     assert asyncio.run(scenario()) == [True] * 5 + [False]
     assert runs == [TOKEN, "wrong-token-value"]
@@ -174,7 +174,9 @@ def test_hash_command_reads_the_token_from_stdin():
         check=True,
     ).stdout.strip()
     assert parse_token_hash(out).matches(TOKEN)
-    usage = subprocess.run([sys.executable, "-m", "kafkaops_apps.auth", TOKEN], capture_output=True, cwd=APPS)
+    usage = subprocess.run(
+        [sys.executable, "-m", "kafkaops_apps.auth", TOKEN], capture_output=True, cwd=APPS, check=False
+    )
     assert usage.returncode == 2  # a token on the command line is refused, not hashed
 
 

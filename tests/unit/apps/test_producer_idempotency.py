@@ -33,7 +33,7 @@ def run(coro):
 
 async def settle():
     """Let the done callbacks scheduled by set_result/set_exception run."""
-    for _ in range(3):
+    for _tick in range(3):
         await asyncio.sleep(0)
 
 
@@ -159,7 +159,7 @@ def test_retry_while_in_flight_waits_for_the_same_send():
         # The first request's HTTP timeout passes; its send goes on. The retry produces nothing.
         retry = store.claim("k1", FP, 1, batch=False)
         assert retry.todo == [] and not retry.slots[0].done()
-        done, _ = await asyncio.wait(retry.slots, timeout=0.01)
+        done, _pending = await asyncio.wait(retry.slots, timeout=0.01)
         assert not done
         send.set_result("written after the first answer")
         await asyncio.wait(retry.slots, timeout=1)

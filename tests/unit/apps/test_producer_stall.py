@@ -14,7 +14,7 @@ class Clock:
 def test_failures_for_longer_than_the_window_are_a_stall():
     clock = Clock()
     watch = StallWatch(10, clock)
-    for _ in range(6):
+    for _failure in range(6):
         watch.failed()
         assert not watch.wedged()
         clock.now += 2
@@ -26,7 +26,7 @@ def test_successes_in_between_do_not_clear_it():
     # Partial recovery: some partitions answer, others keep timing out.
     clock = Clock()
     watch = StallWatch(10, clock)
-    for _ in range(7):
+    for _failure in range(7):
         watch.failed()
         clock.now += 2
     assert watch.wedged()

@@ -133,7 +133,7 @@ def stub():
 
 
 def test_send_retries_503_and_records_every_ack(stub, tmp_path, capsys):
-    _, url = stub
+    _server, url = stub
     StubProducer.fail_first = 5
     out = tmp_path / "acks.jsonl"
     args = ackload.parser().parse_args(
@@ -159,7 +159,7 @@ def test_send_retries_503_and_records_every_ack(stub, tmp_path, capsys):
 
 
 def test_send_without_retries_counts_final_failures(stub, tmp_path, capsys):
-    _, url = stub
+    _server, url = stub
     StubProducer.fail_first = 3
     out = tmp_path / "acks.jsonl"
     args = ackload.parser().parse_args(
@@ -172,14 +172,14 @@ def test_send_without_retries_counts_final_failures(stub, tmp_path, capsys):
 
 
 def test_sigterm_stops_an_endless_run_with_a_summary(stub, tmp_path):
-    _, url = stub
+    _server, url = stub
     StubProducer.fail_first = 0
     out = tmp_path / "acks.jsonl"
     cmd = [sys.executable, str(SCRIPT), "send", "--url", url, "--rate", "100", "--duration", "0", "--out", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     time.sleep(1.0)
     proc.send_signal(signal.SIGTERM)
-    stdout, _ = proc.communicate(timeout=10)
+    stdout, _stderr = proc.communicate(timeout=10)
     summary = json.loads(stdout)
     assert proc.returncode == 0 and summary["interrupted"]
     assert summary["acked"] > 0 and summary["acked"] == len(ackload.read_acks(out))

@@ -196,7 +196,7 @@ class FakeAdmin:
 
 
 def test_create_is_one_call_and_pairs_errors_with_refused_bindings():
-    import kafka.errors as errors
+    from kafka import errors
 
     wanted = [b(), ALICE_GROUP, OTHER_TOPIC]
 
@@ -220,7 +220,7 @@ def test_create_is_one_call_and_pairs_errors_with_refused_bindings():
 
 
 def test_apply_removes_nothing_when_a_creation_is_refused():
-    import kafka.errors as errors
+    from kafka import errors
 
     admin = FakeAdmin(create_result=lambda acls: {"succeeded": [], "failed": [errors.InvalidRequestError]})
     with pytest.raises(AclApplyError) as caught:
@@ -230,7 +230,7 @@ def test_apply_removes_nothing_when_a_creation_is_refused():
 
 
 def test_delete_is_one_call_with_exact_filters_and_reports_refusals():
-    import kafka.errors as errors
+    from kafka import errors
 
     def outcome(filters):
         return [(filters[0], [], errors.NoError), (filters[1], [], errors.SecurityDisabledError)]
@@ -253,7 +253,7 @@ def test_delete_is_one_call_with_exact_filters_and_reports_refusals():
 
 
 def test_security_disabled_names_the_role_variable():
-    import kafka.errors as errors
+    from kafka import errors
 
     with pytest.raises(KafkaModuleError) as caught:
         AclService(FakeAdmin(describe_error=errors.SecurityDisabledError), 1000).describe_all()
