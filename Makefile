@@ -17,7 +17,7 @@ COLLECTION  := build/collections/ansible_collections/kafkaops/kraft
 # Molecule scenarios that `make test` runs, in order.
 SCENARIOS   ?= default single_vm secure scale_out
 
-.PHONY: help setup host-deps venv collection archive previous-archive jmx-exporter image container-dns lab lab-down lint unit integration molecule test bench chaos lock-apps clean
+.PHONY: help setup host-deps venv collection archive previous-archive jmx-exporter image container-dns lab lab-down lint unit galaxy integration molecule test bench chaos lock-apps clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -62,15 +62,37 @@ lab: setup image ## start the local lab and deploy site.yml onto it
 lab-down: ## remove the lab containers and network
 	tools/lab.sh down
 
-lint: venv collection ## yamllint, ansible-lint, ruff, module docs
+lint: venv collection ## yamllint, ansible-lint, ruff, module and filter docs, changelog fragments
 	yamllint -s .
 	ansible-lint
 	ruff check .
 	ruff format --check .
 	for f in plugins/modules/*.py; do ansible-doc kafkaops.kraft.$$(basename $$f .py) >/dev/null || exit 1; done
+	# One ansible-doc run renders every filter; it stops at, and names, the first one that fails.
+	ansible-doc -t filter $$(for f in plugins/filter/*.yml; do echo kafkaops.kraft.$$(basename $$f .yml); done) >/dev/null
+	antsibull-changelog lint
 
 unit: venv collection ## pure-logic unit tests
 	pytest -q tests/unit
+
+# The collection tarball as Galaxy gets it: galaxy-importer (its own venv: it pins older
+# libraries than the dev venv; ansible-test off, `make sanity` runs that), then what the
+# tarball holds and that it works installed alone (tests/galaxy).
+GALAXY_DIR      := build/galaxy
+IMPORTER_VENV   := build/galaxy-importer
+$(IMPORTER_VENV)/.installed: tools/galaxy-importer-requirements.txt
+	rm -rf $(IMPORTER_VENV)
+	python3 -m venv $(IMPORTER_VENV)
+	$(IMPORTER_VENV)/bin/pip install -q -r $<
+	touch $@
+
+galaxy: venv $(IMPORTER_VENV)/.installed ## build the collection tarball, galaxy-importer it, test its content and its installed copy
+	rm -rf $(GALAXY_DIR)
+	ansible-galaxy collection build --output-path $(GALAXY_DIR) .
+	cd $(GALAXY_DIR) && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tools/galaxy-importer.cfg PATH=$(CURDIR)/$(IMPORTER_VENV)/bin:$$PATH \
+	  python -m galaxy_importer.main kafkaops-kraft-*.tar.gz | tee importer.log
+	! grep -E '^(ERROR|CRITICAL):' $(GALAXY_DIR)/importer.log
+	KAFKAOPS_TARBALL=$$(echo $(CURDIR)/$(GALAXY_DIR)/kafkaops-kraft-*.tar.gz) pytest -q tests/galaxy
 
 integration: setup ## pytest against real Kafka brokers, real HTTP and a real browser
 	pytest -q --durations=8 tests/integration
@@ -79,7 +101,7 @@ molecule: setup previous-archive image ## every Molecule scenario
 	for s in $(SCENARIOS); do tools/timings.py run "molecule $$s" -- molecule test -s $$s; done
 
 # Each step is timed (tools/timings.py); the table prints at the end, on failure too.
-TEST_STEPS := setup previous-archive lint unit integration molecule
+TEST_STEPS := setup previous-archive lint galaxy unit integration molecule
 test: ## everything CI runs, then the time each step took
 	@tools/timings.py reset
 	@rc=0; for step in $(TEST_STEPS); do \
