@@ -19,7 +19,7 @@ TIMINGS     := python3 tools/timings.py
 # Molecule scenarios that `make test` runs, in order.
 SCENARIOS   ?= default single_vm secure scale_out
 
-.PHONY: help setup host-deps venv collection archive previous-archive jmx-exporter image container-dns lab lab-down lint sanity role-readmes runbook unit integration molecule test bench chaos lock-apps clean
+.PHONY: help setup host-deps venv collection archive previous-archive jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit integration molecule test bench chaos lock-apps clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -64,12 +64,15 @@ lab: setup image ## start the local lab and deploy site.yml onto it
 lab-down: ## remove the lab containers and network
 	tools/lab.sh down
 
-lint: venv collection ## yamllint, ansible-lint, ruff, module docs, role READMEs current
+lint: venv collection ## yamllint, ansible-lint, ruff, module and filter docs, role READMEs current, changelog
 	yamllint -s .
 	ansible-lint
 	ruff check .
 	ruff format --check .
 	for f in plugins/modules/*.py; do ansible-doc kafkaops.kraft.$$(basename $$f .py) >/dev/null || exit 1; done
+	# One ansible-doc run renders every filter; it stops at, and names, the first one that fails.
+	ansible-doc -t filter $$(for f in plugins/filter/*.yml; do echo kafkaops.kraft.$$(basename $$f .yml); done) >/dev/null
+	antsibull-changelog lint
 	python tools/role_readmes.py --check
 
 role-readmes: venv ## regenerate the variable tables of roles/*/README.md from meta/argument_specs.yml
@@ -86,6 +89,25 @@ sanity: venv ## ansible-test sanity, every test that applies, on this Python, in
 unit: venv collection ## pure-logic unit tests
 	pytest -q tests/unit
 
+# The collection tarball as Galaxy gets it: galaxy-importer (its own venv: it pins older
+# libraries than the dev venv; ansible-test off, `make sanity` runs that), then what the
+# tarball holds and that it works installed alone (tests/galaxy).
+GALAXY_DIR      := build/galaxy
+IMPORTER_VENV   := build/galaxy-importer
+$(IMPORTER_VENV)/.installed: tools/galaxy-importer-requirements.txt
+	rm -rf $(IMPORTER_VENV)
+	python3 -m venv $(IMPORTER_VENV)
+	$(IMPORTER_VENV)/bin/pip install -q -r $<
+	touch $@
+
+galaxy: venv $(IMPORTER_VENV)/.installed ## build the collection tarball, galaxy-importer it, test its content and its installed copy
+	rm -rf $(GALAXY_DIR)
+	ansible-galaxy collection build --output-path $(GALAXY_DIR) .
+	cd $(GALAXY_DIR) && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tools/galaxy-importer.cfg PATH=$(CURDIR)/$(IMPORTER_VENV)/bin:$$PATH \
+	  python -m galaxy_importer.main kafkaops-kraft-*.tar.gz | tee importer.log
+	! grep -E '^(ERROR|CRITICAL):' $(GALAXY_DIR)/importer.log
+	KAFKAOPS_TARBALL=$$(echo $(CURDIR)/$(GALAXY_DIR)/kafkaops-kraft-*.tar.gz) pytest -q tests/galaxy
+
 # Integration tests mostly wait on brokers, outages and HTTP, so two workers halve their time
 # even on two cores; each worker starts its own session broker, and a file stays on one worker.
 INTEGRATION_WORKERS ?= 2
@@ -97,7 +119,7 @@ molecule: setup previous-archive image ## every Molecule scenario
 	for s in $(SCENARIOS); do $(TIMINGS) run "molecule $$s" -- molecule test -s $$s; done
 
 # Each step is timed (tools/timings.py); the table prints at the end, on failure too.
-TEST_STEPS := setup previous-archive lint sanity runbook unit integration molecule
+TEST_STEPS := setup previous-archive lint galaxy sanity runbook unit integration molecule
 test: ## everything CI runs, then the time each step took
 	@$(TIMINGS) reset
 	@rc=0; for step in $(TEST_STEPS); do \
