@@ -58,7 +58,7 @@ def rewrite_links(body: str, page: Path, ids: dict[Path, str]) -> str:
         href, text = match.groups()
         if re.match(r"^[a-z][a-z0-9+.-]*:", href):
             return match.group(0)
-        target, _, anchor = href.partition("#")
+        target, _hash, anchor = href.partition("#")
         if not target:
             return f'<a href="#{ids[page]}--{anchor}">{text}</a>'
         path = (page.parent / target).resolve()

@@ -34,7 +34,7 @@ def broken_links(source: Path) -> list[str]:
         elif ":" in target.split("/", 1)[0]:
             continue  # https:, mailto:
         else:
-            file, _, anchor = target.partition("#")
+            file, _hash, anchor = target.partition("#")
             path = (source.parent / file).resolve()
         if not path.exists():
             broken.append(f"{target}: no such file")

@@ -71,7 +71,7 @@ def _host_order_in_jinja(nodes, hosts, leader):
         mine = [n for n in nodes if n["host"] == host]
         key = "%d%d%09d" % (any(n["controller"] for n in mine), leader in [n["id"] for n in mine], min(ids(mine)))  # noqa: UP031
         keyed.append([key, host])
-    return [host for _, host in sorted(keyed)]
+    return [host for _key, host in sorted(keyed)]
 
 
 @pytest.mark.parametrize("leader", [-1, 1, 2, 3, 6])

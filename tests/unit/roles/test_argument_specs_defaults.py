@@ -8,6 +8,7 @@ the role does.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,18 @@ ROLES = Path(__file__).resolve().parents[3] / "roles"
 ROLE_DIRS = sorted(p for p in ROLES.iterdir() if (p / "meta" / "argument_specs.yml").is_file())
 
 
+# A default that falls back to an older variable name: "{{ old_name | default(VALUE) }}".
+FALLBACK = re.compile(r"^\{\{\s*[a-z_][a-z0-9_]*\s*\|\s*default\((?P<value>.*)\)\s*\}\}$", re.S)
+
+
 def load(path: Path) -> dict:
     return (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
+
+
+def effective(value):
+    """The value a default resolves to when the older name it falls back to is unset."""
+    match = FALLBACK.match(value) if isinstance(value, str) else None
+    return yaml.safe_load(match["value"]) if match else value
 
 
 @pytest.mark.parametrize("role", ROLE_DIRS, ids=lambda p: p.name)
@@ -28,7 +39,7 @@ def test_documented_defaults_are_the_role_defaults(role):
     wrong = {}
     for entry_point, spec in specs.items():
         for name, option in (spec.get("options") or {}).items():
-            if "default" in option and (name not in defaults or defaults[name] != option["default"]):
+            if "default" in option and (name not in defaults or effective(defaults[name]) != option["default"]):
                 wrong[f"{entry_point}.{name}"] = (option["default"], defaults.get(name, "<not in defaults/main.yml>"))
     assert not wrong, "argument_specs default vs defaults/main.yml: " + repr(wrong)
 

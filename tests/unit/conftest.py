@@ -5,6 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-COLLECTIONS = Path(__file__).resolve().parents[3] / "build" / "collections"
+COLLECTIONS = Path(__file__).resolve().parents[2] / "build" / "collections"
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
