@@ -322,28 +322,6 @@ def kraft_stale_nodes(fingerprints, applied_results):
     return stale
 
 
-NOT_LISTED = 2**31
-
-
-def kraft_replica_lag(replication_output, node_id):
-    """Lag of ``node_id`` in ``kafka-metadata-quorum describe --replication`` output.
-
-    A node missing from the table has not joined the quorum yet: it gets a lag
-    no threshold accepts.
-    """
-    lines = [line.split() for line in replication_output.splitlines() if line.strip()]
-    if not lines or "Lag" not in lines[0] or "NodeId" not in lines[0]:
-        return NOT_LISTED
-    id_col, lag_col = lines[0].index("NodeId"), lines[0].index("Lag")
-    for row in lines[1:]:
-        if len(row) > max(id_col, lag_col) and row[id_col] == str(node_id):
-            try:
-                return int(row[lag_col])
-            except ValueError:
-                return NOT_LISTED
-    return NOT_LISTED
-
-
 class FilterModule:
     def filters(self):
         return {
@@ -358,7 +336,6 @@ class FilterModule:
             "kraft_quorum_status": kraft_quorum_status,
             "kraft_meta_properties": kraft_meta_properties,
             "kraft_properties": kraft_properties,
-            "kraft_replica_lag": kraft_replica_lag,
             "kraft_node_dirs": kraft_node_dirs,
             "kraft_node_writable_dirs": kraft_node_writable_dirs,
             "kraft_restart_queue": kraft_restart_queue,

@@ -274,19 +274,6 @@ def progress(targets, current, ongoing):
     return done, pending
 
 
-def partition_health(topics):
-    """Under-replicated and leaderless partitions of parse_topic() results."""
-    urp, offline = [], []
-    for topic in topics:
-        for p in topic["partitions"]:
-            name = "%s-%d" % (topic["name"], p["partition"])
-            if p["leader"] is None or p["leader"] < 0:
-                offline.append(name)
-            if len(p["isr"]) < len(p["replicas"]):
-                urp.append(name)
-    return urp, offline
-
-
 def human_bytes(size):
     size = float(size)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):

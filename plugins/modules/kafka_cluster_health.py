@@ -17,6 +17,8 @@ description:
   - The structured equivalent of C(kafka-metadata-quorum describe --status/--replication) and
     C(kafka-topics --describe --under-replicated-partitions --unavailable-partitions).
   - Never changes anything. With O(fail_when_unhealthy) it is a health gate.
+  - Judges health by the same rule as the kafka_kraft role's restart gate, which reads Kafka's CLI instead
+    (the rule lives once, in the collection's C(health) module utils).
 author: kafkaops maintainers (@kafkaops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -96,7 +98,9 @@ partitions:
   returned: always
   type: int
 under_replicated:
-  description: Partitions with fewer in-sync replicas than replicas, as C(topic-partition).
+  description: >-
+    Partitions with fewer in-sync replicas than replicas, not counting replicas an ongoing reassignment
+    is still adding (as C(kafka-topics --under-replicated-partitions) counts), as C(topic-partition).
   returned: always
   type: list
   elements: str

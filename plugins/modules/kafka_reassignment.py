@@ -247,6 +247,7 @@ elected:
 
 # Ansible modules import after their documentation strings.
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.kafkaops.kraft.plugins.module_utils.health import partition_health  # noqa: E402
 from ansible_collections.kafkaops.kraft.plugins.module_utils.kafka_client import (  # noqa: E402
     KAFKA_CONNECTION_SPEC,
     KafkaModuleError,
@@ -263,7 +264,6 @@ from ansible_collections.kafkaops.kraft.plugins.module_utils.reassignment import
     describe_plan,
     key_name,
     leader_counts,
-    partition_health,
     plan_reassignment,
     progress,
     replica_counts,

@@ -84,20 +84,6 @@ def test_meta_properties_parsing():
     assert meta == {"cluster_id": "abc", "node_id": 3, "directory_id": "xyz", "version": "1"}
 
 
-REPLICATION = (
-    "NodeId\tDirectoryId\tLogEndOffset\tLag\tLastFetchTimestamp\tLastCaughtUpTimestamp\tStatus\n"
-    "3\tAAAA\t455\t0\t1\t1\tLeader\n"
-    "1\tAAAA\t450\t5\t1\t1\tFollower\n"
-)
-
-
-def test_replica_lag_reads_the_node_row():
-    assert kraft.kraft_replica_lag(REPLICATION, 1) == 5
-    assert kraft.kraft_replica_lag(REPLICATION, 3) == 0
-    assert kraft.kraft_replica_lag(REPLICATION, 2) == kraft.NOT_LISTED
-    assert kraft.kraft_replica_lag("error", 1) == kraft.NOT_LISTED
-
-
 def test_restart_queue_brokers_first_only_running_and_stale():
     nodes = [
         {"host": "c", "id": 1, "controller": True, "service": "kafka-node1"},

@@ -13,7 +13,6 @@ from ansible_collections.kafkaops.kraft.plugins.module_utils.reassignment import
     balance_replicas,
     describe_plan,
     leader_counts,
-    partition_health,
     plan_reassignment,
     progress,
     replica_counts,
@@ -151,20 +150,6 @@ def test_progress_counts_done_only_when_placed_and_not_ongoing():
     done, pending = progress(targets, current, {("t", 1)})
     assert done == [("t", 0)]
     assert pending == [("t", 1)]
-
-
-def test_partition_health_finds_urp_and_offline():
-    topics = [
-        dict(
-            name="t",
-            partitions=[
-                dict(partition=0, leader=1, replicas=[1, 2], isr=[1, 2]),
-                dict(partition=1, leader=1, replicas=[1, 2], isr=[1]),
-                dict(partition=2, leader=-1, replicas=[1, 2], isr=[]),
-            ],
-        )
-    ]
-    assert partition_health(topics) == (["t-1", "t-2"], ["t-2"])
 
 
 def test_assignment_input_is_validated():
