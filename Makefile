@@ -11,15 +11,18 @@ export CONTAINERS_CONF := $(CURDIR)/tools/containers.conf
 KAFKA_VERSION ?= 3.9.1
 # The version Molecule's single_vm scenario starts on before upgrading.
 KAFKA_PREVIOUS_VERSION ?= 3.9.0
+# The 4.x release the integration tests also run a fresh broker of (tests/support/kafka_broker.py reads it).
+export KAFKA_NEXT_VERSION ?= 4.4.0
 ARCHIVE     := build/dist/kafka_2.13-$(KAFKA_VERSION).tgz
 PREVIOUS_ARCHIVE := build/dist/kafka_2.13-$(KAFKA_PREVIOUS_VERSION).tgz
+NEXT_ARCHIVE := build/dist/kafka_2.13-$(KAFKA_NEXT_VERSION).tgz
 COLLECTION  := build/collections/ansible_collections/kafkaops/kraft
 # Records the wall time of each `make test` step.
 TIMINGS     := python3 tools/timings.py
 # Molecule scenarios that `make test` runs, in order.
 SCENARIOS   ?= default single_vm secure scale_out
 
-.PHONY: help setup host-deps venv collection archive previous-archive jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit integration molecule test bench chaos lock-apps clean
+.PHONY: help setup host-deps venv collection archive previous-archive next-archive jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit integration molecule test bench chaos lock-apps clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -48,6 +51,10 @@ $(ARCHIVE):
 previous-archive: $(PREVIOUS_ARCHIVE) ## the previous Kafka release, for the upgrade test (cached)
 $(PREVIOUS_ARCHIVE):
 	tools/build-kafka-archive.sh $(KAFKA_PREVIOUS_VERSION)
+
+next-archive: $(NEXT_ARCHIVE) ## the 4.x release, for its integration tests (cached)
+$(NEXT_ARCHIVE):
+	tools/build-kafka-archive.sh $(KAFKA_NEXT_VERSION)
 
 jmx-exporter: ## Prometheus JMX exporter javaagent from Maven (cached)
 	tools/fetch-jmx-exporter.sh
@@ -112,7 +119,7 @@ galaxy: venv $(IMPORTER_VENV)/.installed ## build the collection tarball, galaxy
 # even on two cores; each worker starts its own session broker, and a file stays on one worker.
 INTEGRATION_WORKERS ?= 2
 
-integration: setup ## pytest against real Kafka brokers, real HTTP and a real browser
+integration: setup next-archive ## pytest against real Kafka brokers (3.x and 4.x), real HTTP and a real browser
 	pytest -q --durations=12 -n $(INTEGRATION_WORKERS) --dist loadfile tests/integration
 
 molecule: setup previous-archive image ## every Molecule scenario

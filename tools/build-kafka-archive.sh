@@ -28,8 +28,26 @@ trap 'rm -rf "${stage}"' EXIT
 root="${stage}/${name}"
 mkdir -p "${root}/libs" "${root}/config"
 
+# Per release family (the major version): the POM profile that adds the
+# logging backend, and the logging configuration files.
+family="${version%%.*}"
+case "${family}" in
+  3) configs=(log4j.properties tools-log4j.properties); family_opts=() ;;
+  4)
+    configs=(log4j2.yaml tools-log4j2.yaml)
+    # The release's log4j2 version, from kafka-server's POM (log4j-api, log4j-core).
+    mvn -B -q dependency:copy -Dartifact="org.apache.kafka:kafka-server:${version}:pom" \
+      -DoutputDirectory="${stage}"
+    log4j2="$(awk '/<artifactId>log4j-core<\/artifactId>/ {found = 1}
+                   found && /<version>/ {gsub(/.*<version>|<\/version>.*/, ""); print; exit}' \
+              "${stage}/kafka-server-${version}.pom")"
+    [[ -n "${log4j2}" ]] || { echo "error: no log4j-core in kafka-server ${version}'s POM" >&2; exit 1; }
+    family_opts=(-Dlog4j2.version="${log4j2}") ;;
+  *) echo "error: Kafka ${version}: only the 3.x and 4.x families are known" >&2; exit 1 ;;
+esac
+
 mvn -B -q -f "${here}/kafka-dist/pom.xml" \
-  -Dkafka.version="${version}" -Dscala.binary.version="${scala}" \
+  -Dkafka.version="${version}" -Dscala.binary.version="${scala}" -Dkafka.family="${family}" "${family_opts[@]}" \
   dependency:copy-dependencies -DincludeScope=runtime \
   -DoutputDirectory="${root}/libs"
 
@@ -38,7 +56,7 @@ for jar in "kafka_${scala}-${version}.jar" "kafka-tools-${version}.jar" "kafka-c
   [[ -f "${root}/libs/${jar}" ]] || { echo "error: ${jar} missing from resolved jars" >&2; exit 1; }
 done
 
-cp "${here}/kafka-dist/log4j.properties" "${here}/kafka-dist/tools-log4j.properties" "${root}/config/"
+cp "${configs[@]/#/${here}/kafka-dist/}" "${root}/config/"
 printf '%s\n' "Apache Kafka ${version} (Scala ${scala}) assembled from release jars by kafkaops.kraft." \
   "There are no bin/ scripts; the kafka_kraft role installs equivalents." > "${root}/README.kafkaops"
 

@@ -1,12 +1,15 @@
 """A real single-node Kafka KRaft broker on 127.0.0.1 for integration tests.
 
 It runs from the project's Kafka archive (tools/build-kafka-archive.sh), so the
-tests exercise the same jars the roles install. Ports stay fixed across
-stop()/start(), so clients can be tested for recovery after an outage.
+tests exercise the same jars the roles install: KAFKA_VERSION by default, or
+another release's archive (KAFKA_NEXT_VERSION, the 4.x line). Ports stay fixed
+across stop()/start(), so clients can be tested for recovery after an outage.
 """
 
 from __future__ import annotations
 
+import base64
+import importlib.util
 import os
 import shutil
 import socket
@@ -18,8 +21,24 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 KAFKA_VERSION = os.environ.get("KAFKA_VERSION", "3.9.1")
+# The 4.x release `make next-archive` assembles (the Makefile's KAFKA_NEXT_VERSION).
+KAFKA_NEXT_VERSION = os.environ.get("KAFKA_NEXT_VERSION", "4.4.0")
 SCALA_VERSION = "2.13"
-DIST = REPO / "build" / "dist" / f"kafka_{SCALA_VERSION}-{KAFKA_VERSION}.tgz"
+
+
+def dist(version: str = KAFKA_VERSION) -> Path:
+    return REPO / "build" / "dist" / f"kafka_{SCALA_VERSION}-{version}.tgz"
+
+
+DIST = dist()
+
+
+def _release(version: str) -> dict:
+    """The role's family settings for ``version`` (plugins/filter/kraft_release.py): logging, Java."""
+    spec = importlib.util.spec_from_file_location("kraft_release", REPO / "plugins" / "filter" / "kraft_release.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.kraft_release(version)
 
 
 def free_port() -> int:
@@ -39,14 +58,21 @@ def wait_port(port: int, timeout: float) -> bool:
     return False
 
 
-def kafka_home(cache: Path = REPO / "build" / "unpacked") -> Path:
-    """Unpack the archive once per checkout and return its root."""
-    home = cache / DIST.name.removesuffix(".tgz")
+def kafka_home(cache: Path = REPO / "build" / "unpacked", version: str = KAFKA_VERSION) -> Path:
+    """Unpack ``version``'s archive once per checkout and return its root.
+
+    The default version's archive is built when missing; another version's must
+    exist already (`make next-archive`), so tests can skip when it does not.
+    """
+    archive = dist(version)
+    home = cache / archive.name.removesuffix(".tgz")
     if not (home / "libs").is_dir():
-        if not DIST.is_file():
-            subprocess.run([str(REPO / "tools" / "build-kafka-archive.sh"), KAFKA_VERSION], check=True)
+        if not archive.is_file():
+            if version != KAFKA_VERSION:
+                raise FileNotFoundError(f"{archive} is missing: run `make next-archive`")
+            subprocess.run([str(REPO / "tools" / "build-kafka-archive.sh"), version], check=True)
         cache.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(DIST) as tar:
+        with tarfile.open(archive) as tar:
             tar.extractall(cache, filter="data")
     return home
 
@@ -54,8 +80,18 @@ def kafka_home(cache: Path = REPO / "build" / "unpacked") -> Path:
 class KafkaBroker:
     """One combined broker+controller node; call start() then stop()."""
 
-    def __init__(self, workdir: Path, extra_props: dict[str, str] | None = None, heap: str = "384m"):
-        self.home = kafka_home()
+    def __init__(
+        self,
+        workdir: Path,
+        extra_props: dict[str, str] | None = None,
+        heap: str = "384m",
+        version: str = KAFKA_VERSION,
+        jvm_opts: tuple[str, ...] = (),
+    ):
+        self.home = kafka_home(version=version)
+        self.version = version
+        self.release = _release(version)
+        self.jvm_opts = tuple(jvm_opts)
         self.workdir = workdir
         self.port = free_port()
         self.controller_port = free_port()
@@ -93,7 +129,8 @@ class KafkaBroker:
             "-XX:+UseG1GC",
             "-XX:TieredStopAtLevel=1",
             f"-Dkafka.logs.dir={self.workdir / 'logs'}",
-            f"-Dlog4j.configuration=file:{self.home / 'config' / 'log4j.properties'}",
+            self.release["log4j_option"] + str(self.home / "config" / self.release["log4j_file"]),
+            *self.jvm_opts,
             "-cp",
             str(self.home / "libs" / "*"),
             main,
@@ -127,6 +164,4 @@ class KafkaBroker:
 
 def _cluster_id() -> str:
     # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
-    import base64
-
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")

@@ -105,3 +105,34 @@ def test_even_controller_count_only_warns(tmp_path):
     result = run_preflight(tmp_path, {"k1": {"kafka_kraft_node_id": 1}, "k2": {"kafka_kraft_node_id": 2}})
     assert result.returncode == 0, result.stdout[-2000:]
     assert "WARNING: 2 controllers" in result.stdout
+
+
+def fake_java(tmp_path: Path, version: str) -> str:
+    """A `java` that answers -version as OpenJDK ``version`` does (on stderr)."""
+    java = tmp_path / f"java-{version}"
+    java.write_text(f"#!/bin/sh\necho 'openjdk version \"{version}\" 2024-10-15' >&2\n")
+    java.chmod(0o755)
+    return str(java)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("kafka", "java", "refused"), [("4.4.0", "11.0.25", True), ("3.9.1", "11.0.25", False)])
+def test_kafka_4x_refuses_java_older_than_17(tmp_path, kafka, java, refused):
+    result = run_preflight(
+        tmp_path,
+        {"k1": {"kafka_kraft_node_id": 1}},
+        {"kafka_kraft_version": kafka, "kafka_kraft_java": fake_java(tmp_path, java)},
+    )
+    assert (result.returncode != 0) is refused, result.stdout[-2000:]
+    expected = f"Kafka 4.4.0 needs Java 17 or later (brokers and tools); {tmp_path}/java-{java} on k1 is Java 11."
+    assert any(m.startswith(expected) for m in failures(result)) is refused, failures(result)
+
+
+@pytest.mark.integration
+def test_kafka_4x_passes_with_java_17(tmp_path):
+    result = run_preflight(
+        tmp_path,
+        {"k1": {"kafka_kraft_node_id": 1}},
+        {"kafka_kraft_version": "4.4.0", "kafka_kraft_java": fake_java(tmp_path, "17.0.15")},
+    )
+    assert result.returncode == 0, result.stdout[-2000:]

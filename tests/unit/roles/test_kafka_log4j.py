@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from tests.support.role_templates import REPO, render, role_defaults
 
@@ -45,3 +46,12 @@ def test_logrotate_keeps_plain_files():
 @pytest.mark.parametrize("path", ["tools/kafka-dist/log4j.properties"])
 def test_the_assembled_archives_config_is_bounded_too(path):
     assert_bounded(properties((REPO / path).read_text()), "100MB", "5")
+
+
+def test_the_assembled_4x_archives_log4j2_config_is_bounded_too():
+    appenders = yaml.safe_load((REPO / "tools/kafka-dist/log4j2.yaml").read_text())["Configuration"]["Appenders"]
+    files = appenders["RollingFile"]
+    assert [a["name"] for a in files] == ["KafkaAppender", "StateChangeAppender", "ControllerAppender"]
+    for appender in files:
+        assert appender["SizeBasedTriggeringPolicy"] == {"size": "100MB"}
+        assert appender["DefaultRolloverStrategy"] == {"max": 5}
