@@ -6,6 +6,9 @@ stream:  keep sending until a stop file appears, recording acknowledged ids and
 consume: read the topic from the beginning to its end offsets in a group,
          commit, and compare with the acknowledged ids of the given files.
 compare: whether two backup dumps hold the same records per partition, in order.
+watch:   sample list_partition_reassignments until a stop file appears and write
+         the most partition movements seen per broker (a movement counts against
+         every broker it adds or removes a replica on) to --out.
 Every subcommand prints one JSON summary line.
 """
 
@@ -16,7 +19,7 @@ import json
 import os
 import time
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 
 def producer(bootstrap):
@@ -130,9 +133,51 @@ def compare(args):
     }
 
 
+def watch(args):
+    admin = KafkaAdminClient(bootstrap_servers=args.bootstrap.split(","), request_timeout_ms=10000)
+    samples = busy = errors = 0
+    peak, most_partitions, first_busy = {}, 0, []
+    started = time.monotonic()
+    while not (args.stop_file and os.path.exists(args.stop_file)) and time.monotonic() - started < args.max_seconds:
+        try:
+            ongoing = admin.list_partition_reassignments()
+        except Exception as exc:  # noqa: BLE001 - a failed sample is counted, not fatal
+            errors += 1
+            if errors <= 3:
+                first_busy.append(f"error: {exc}")
+            time.sleep(args.interval)
+            continue
+        load = {}
+        for info in ongoing.values():
+            for broker in set(info["adding_replicas"]) | set(info["removing_replicas"]):
+                load[broker] = load.get(broker, 0) + 1
+        samples += 1
+        if ongoing:
+            busy += 1
+            most_partitions = max(most_partitions, len(ongoing))
+            if len(first_busy) < 20:
+                first_busy.append({f"{tp.topic}-{tp.partition}": info["replicas"] for tp, info in ongoing.items()})
+        for broker, count in load.items():
+            peak[str(broker)] = max(peak.get(str(broker), 0), count)
+        time.sleep(args.interval)
+    admin.close()
+    summary = {
+        "samples": samples,
+        "busy_samples": busy,
+        "errors": errors,
+        "peak_per_broker": peak,
+        "max_per_broker": max(peak.values(), default=0),
+        "max_partitions": most_partitions,
+        "first_busy": first_busy,
+    }
+    with open(args.out, "w") as out:
+        json.dump(summary, out)
+    return {k: v for k, v in summary.items() if k != "first_busy"}
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["produce", "stream", "consume", "compare"])
+    parser.add_argument("command", choices=["produce", "stream", "consume", "compare", "watch"])
     parser.add_argument("--bootstrap", default="")
     parser.add_argument("--topic", default="test-topic")
     parser.add_argument("--prefix", default="msg")
@@ -145,8 +190,10 @@ def main():
     parser.add_argument("--group", default="scale-out-verify")
     parser.add_argument("--expect", nargs="*", default=[])
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--interval", type=float, default=0.2)
     args = parser.parse_args()
-    result = {"produce": produce, "stream": stream, "consume": consume, "compare": compare}[args.command](args)
+    commands = {"produce": produce, "stream": stream, "consume": consume, "compare": compare, "watch": watch}
+    result = commands[args.command](args)
     print(json.dumps(result))
 
 
