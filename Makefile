@@ -138,7 +138,7 @@ test: ## everything CI runs, then the time each step took
 # The lock keeps them from overlapping other heavy runs (Molecule) on this shared machine.
 HEAVY_LOCK ?= /tmp/kafkaops-heavy.lock
 BENCH_ARGS ?=
-bench: setup image ## P1-P6 benchmarks against the lab -> bench/results/
+bench: setup image ## P1-P6, P8 benchmarks against the lab -> bench/results/
 	cd bench && flock -o $(HEAVY_LOCK) python -m kafkaops_bench bench $(BENCH_ARGS)
 
 chaos: setup image ## R1, R1k, R2-R5 faults under load against the lab; fails on a broken guarantee

@@ -7,12 +7,14 @@ import sys
 import time
 import traceback
 
-from . import lab, perf, report
+from . import lab, perf, report, topics
 from .stats import fmt, mmm
 
 # P4 last: it recreates the lab, and for several minutes after a cold deploy the brokers
 # answer more slowly (P1 1,745-1,954 req/s right after one, 3,141-3,912 on a lab up 10+ min).
-BENCHES = ("P1", "P2", "P3", "P5", "P6", "P4")
+BENCHES = ("P1", "P2", "P3", "P5", "P6", "P8", "P4")
+# Benchmarks that need no /send warm-up first: P4 recreates the lab, P8 runs Ansible only.
+NO_WARMUP = {"P4", "P8"}
 # R1k right after R1: the same broker kill, clients retrying under an Idempotency-Key.
 CHECKS = ("R1", "R1k", "R2", "R3", "R4", "R5")
 
@@ -35,6 +37,10 @@ def bench_row(r: dict) -> list[str]:
             f" consumed {fmt(r['consume_msg_s'], 0)} msg/s"
         ),
         "P6": lambda: f"keyed {mmm(r['keyed_s'], 1)} s; any /send {mmm(r['any_s'], 1)} s",
+        "P8": lambda: (
+            f"first apply {mmm(r['first_s'], 1, ' s')}; no-op {mmm(r['noop_s'], 1, ' s')},"
+            f" changed={r['noop_changed']}; old per-topic loop {mmm(r['old_s'], 1, ' s')}"
+        ),
     }[r["id"]]()
     unit = {"P5": " MiB", "P6": " s"}.get(r["id"], "")
     return [r["id"], r["measure"], r["goal"], mmm(r["ratio"], 2, unit), raw, "pass" if r["pass"] else "MISS"]
@@ -60,7 +66,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
 def bench_all(args: argparse.Namespace) -> list[dict]:
     results = []
-    if args.warmup and set(args.only) - {"P4"}:
+    if args.warmup and set(args.only) - NO_WARMUP:
         # A lab deployed minutes ago is still slow (JIT on 2 shared cores): P3's p99 fell from
         # 211 to 26 ms over five runs on a fresh lab. Sustained load first levels that out.
         print(f"== warm-up: /send load for {args.warmup} s", flush=True)
@@ -79,6 +85,8 @@ def bench_all(args: argparse.Namespace) -> list[dict]:
                 res = perf.p4_deploy(args.cold_runs, args.runs)
             elif name == "P5":
                 res = perf.p5_memory(large=args.p5_messages)
+            elif name == "P8":
+                res = topics.p8_topics(args.p8_topics, args.runs, old_loop=not args.p8_skip_old, keep=args.p8_keep)
             else:
                 res = perf.p6_failover(args.runs)
         except Exception as exc:  # noqa: BLE001 - one failed benchmark must not hide the others
@@ -124,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=120, help="seconds of /send load first (0: none)")
     parser.add_argument("--cold-runs", type=int, default=1, help="P4 cold deploys (each recreates the lab)")
     parser.add_argument("--p5-messages", type=int, default=1_000_000, help="P5 large message count")
+    parser.add_argument("--p8-topics", type=int, default=1000, help="P8 topic count (default 1000)")
+    parser.add_argument("--p8-skip-old", action="store_true", help="P8 without the old per-topic loop baseline")
+    parser.add_argument("--p8-keep", action="store_true", help="leave P8's topics on the lab afterwards")
     parser.add_argument("--rate", type=int, default=100, help="chaos /send load rate, msg/s (default 100)")
     parser.add_argument("--producer-env", default="", help="KEY=VAL,... producer settings for this run only")
     parser.add_argument("--tag", default="", help="results file name (default: bench or chaos)")

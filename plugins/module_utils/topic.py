@@ -15,7 +15,11 @@ __metaclass__ = type
 import re
 import time
 
-from ansible_collections.kafkaops.kraft.plugins.module_utils.kafka_client import KafkaModuleError
+from ansible_collections.kafkaops.kraft.plugins.module_utils.kafka_client import (
+    KafkaModuleError,
+    kafka_error_types,
+    live_broker_ids,
+)
 
 # Kafka's own rule (org.apache.kafka.common.internals.Topic): 1-249 of these.
 TOPIC_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
@@ -309,9 +313,9 @@ def _plan_present(params, current, overrides, live_brokers, valid_configs, plan)
     plan["configs_set"] = to_set
     plan["configs_delete"] = to_delete
     for key, value in to_set.items():
-        plan["changes"].append("set config %s: %s -> %s" % (key, overrides.get(key, "(default)"), value))
+        plan["changes"].append("set config %s of %s: %s -> %s" % (key, name, overrides.get(key, "(default)"), value))
     for key in to_delete:
-        plan["changes"].append("remove config override %s (was %s)" % (key, overrides[key]))
+        plan["changes"].append("remove config override %s of %s (was %s)" % (key, name, overrides[key]))
 
     # The diff shows only what this task manages, so it reads like the request.
     managed = sorted(set(desired_configs) | set(to_delete))
@@ -350,111 +354,475 @@ def _snapshot(name, current, overrides):
     )
 
 
+# Batches: kafka_topic takes one topic (name) or many (topics); both become a
+# list of requests that is described, planned, validated and applied as one.
+
+TOPIC_KEYS = (
+    "name",
+    "state",
+    "partitions",
+    "replication_factor",
+    "replica_assignment",
+    "configs",
+    "configs_exclusive",
+    "allow_reassignment",
+)
+# A topics[] entry that leaves these unset takes the module's top-level value.
+INHERITED_KEYS = ("state", "configs_exclusive", "allow_reassignment")
+STATUSES = ("created", "changed", "unchanged", "deleted")
+
+
+def topic_requests(params):
+    """One request per topic: the topics[] entries, or the single topic of name."""
+    if params.get("topics") is None:
+        return [dict((key, params.get(key)) for key in TOPIC_KEYS)]
+    requests = []
+    for entry in params["topics"]:
+        request = dict((key, entry.get(key)) for key in TOPIC_KEYS)
+        for key in INHERITED_KEYS:
+            if request[key] is None:
+                request[key] = params.get(key)
+        requests.append(request)
+    return requests
+
+
+def validate_requests(requests):
+    """Option problems of every request, each naming its topic; found before any connection."""
+    errors, seen = [], set()
+    for request in requests:
+        name = request.get("name") or ""
+        for error in validate_params(request):
+            errors.append(error if error.startswith("topic name") else "topic %s: %s" % (name, error))
+        if name in seen:
+            errors.append("topic %s is listed more than once" % name)
+        seen.add(name)
+    return errors
+
+
+def plan_status(plan):
+    if plan["delete"]:
+        return "deleted"
+    if plan["create"]:
+        return "created"
+    return "changed" if plan["changes"] else "unchanged"
+
+
+def plan_topics(requests, current, configs, live_brokers):
+    """Plan every request; returns (plans, refused).
+
+    current: {name: parse_topic() result or None}; configs: {name: (overrides,
+    effective)} for the existing topics. refused maps each topic whose plan is
+    refused to the reason; the caller applies nothing unless it is empty.
+    """
+    plans, refused = [], {}
+    for request in requests:
+        name = request["name"]
+        topic = current.get(name)
+        overrides, effective = configs.get(name, ({}, {}))
+        try:
+            plan = plan_topic(request, topic, overrides, live_brokers, set(effective) if topic else None)
+        except KafkaModuleError as exc:
+            refused[name] = exc.msg
+            continue
+        plan["name"] = name
+        plan["status"] = plan_status(plan)
+        plans.append(plan)
+    return plans, refused
+
+
+def count_statuses(plans):
+    counts = dict((status, 0) for status in STATUSES)
+    for plan in plans:
+        counts[plan["status"]] += 1
+    return counts
+
+
+def summary_line(counts):
+    return ", ".join("%d %s" % (counts[status], status) for status in STATUSES)
+
+
+def diff_list(plans, counts):
+    """--diff: the counts first, then before/after of each topic that changes."""
+    diffs = [dict(prepared="topics: %s" % summary_line(counts))]
+    for plan in plans:
+        if plan["changes"]:
+            header = "topic %s" % plan["name"]
+            diffs.append(dict(plan["diff"], before_header=header, after_header=header))
+    return diffs
+
+
+def create_specs(plans):
+    """{name: create_topics spec} of every topic to create, for one CreateTopics request."""
+    specs = {}
+    for plan in plans:
+        create = plan["create"]
+        if not create:
+            continue
+        spec = dict(configs=create["configs"])
+        if create["assignment"]:
+            spec["assignments"] = dict((i, list(r)) for i, r in enumerate(create["assignment"]))
+        else:
+            spec["num_partitions"] = create["num_partitions"] or -1
+            spec["replication_factor"] = create["replication_factor"] or -1
+        specs[plan["name"]] = spec
+    return specs
+
+
+def partition_specs(plans):
+    """{name: count or {count, assignments}} for one CreatePartitions request."""
+    specs = {}
+    for plan in plans:
+        partitions = plan["partitions"]
+        if not partitions:
+            continue
+        if partitions["assignments"]:
+            specs[plan["name"]] = dict(count=partitions["count"], assignments=partitions["assignments"])
+        else:
+            specs[plan["name"]] = partitions["count"]
+    return specs
+
+
+def config_ops(plans):
+    """{name: {key: value, or None to delete the override}} for one IncrementalAlterConfigs request."""
+    ops = {}
+    for plan in plans:
+        if plan["configs_set"] or plan["configs_delete"]:
+            topic_ops = dict(plan["configs_set"])
+            topic_ops.update((key, None) for key in plan["configs_delete"])
+            ops[plan["name"]] = topic_ops
+    return ops
+
+
+def reassignment_requests(plans):
+    """{(name, partition): replicas} for one AlterPartitionReassignments request."""
+    request = {}
+    for plan in plans:
+        for index, replicas in sorted(plan["reassign"].items()):
+            request[(plan["name"], index)] = list(replicas)
+    return request
+
+
 def kafka_error_message(message, code=None):
     return "Kafka refused the request: %s%s" % (message, " (error code %s)" % code if code else "")
 
 
+def topic_errors(topics):
+    """{name: message} from the topics of a CreateTopics or DeleteTopics answer."""
+    return dict(
+        (topic["name"], kafka_error_message(topic.get("error_message") or "", topic["error_code"]))
+        for topic in topics
+        if topic.get("error_code")
+    )
+
+
+def partition_errors(results):
+    """{name: message} from the results of a CreatePartitions answer."""
+    return dict(
+        (result.name, kafka_error_message(result.error_message or "", result.error_code))
+        for result in results
+        if result.error_code
+    )
+
+
+def config_errors(result, names):
+    """{name: message} for every topic an AlterConfigs answer did not report OK."""
+    outcomes = result.get("topic", {})
+    return dict(
+        (name, kafka_error_message(outcomes.get(name) or "no answer for this topic"))
+        for name in names
+        if outcomes.get(name) != "OK"
+    )
+
+
+def topic_view(name, current, overrides, effective):
+    """The `topic` a result returns for one topic."""
+    if current is None:
+        return dict(name=name, exists=False)
+    return dict(
+        name=name,
+        exists=True,
+        internal=current["internal"],
+        partitions=len(current["partitions"]),
+        replication_factor=replication_factor(current["partitions"]),
+        partition_details=current["partitions"],
+        configs=effective,
+        config_overrides=overrides,
+    )
+
+
+def named(messages):
+    return "; ".join("%s: %s" % (name, message) for name, message in messages.items())
+
+
+def manage_topics(service, requests, check_mode, progress):
+    """Plan, validate and (unless check_mode) apply every request; returns the result.
+
+    Errors, by design:
+    - a refused plan (decrease, RF change without allow_reassignment, internal
+      topic, unknown config or broker, RF above the live brokers) or a change
+      Kafka refuses in validate_only fails before anything is applied;
+    - a topic Kafka refuses while applying is named in failed_topics, its
+      remaining steps are skipped, and the other topics are applied
+      (applied_topics lists what was done, changed says whether anything was).
+    progress ({name: [steps done]}) is filled in as steps are applied.
+    """
+    names = [request["name"] for request in requests]
+    current = service.describe(names)
+    existing = [name for name in names if current[name] is not None]
+    configs = service.configs(existing)
+    plans, refused = plan_topics(requests, current, configs, service.live_brokers())
+    if refused:
+        raise KafkaModuleError(
+            "refused %d of %d topic(s), nothing was changed: %s" % (len(refused), len(requests), named(refused)),
+            refused_topics=refused,
+        )
+    changing = [plan for plan in plans if plan["changes"]]
+    if changing:
+        refused = service.validate(changing)
+        if refused:
+            raise KafkaModuleError(
+                "Kafka refused %d of %d topic(s) in validation, nothing was changed: %s"
+                % (len(refused), len(requests), named(refused)),
+                refused_topics=refused,
+            )
+    counts = count_statuses(plans)
+    entries = dict(
+        (plan["name"], dict(name=plan["name"], status=plan["status"], changes=plan["changes"])) for plan in plans
+    )
+    views = dict((name, topic_view(name, current[name], *configs.get(name, ({}, {})))) for name in names)
+    failed = {}
+    if changing and not check_mode:
+        try:
+            failed, submitted = service.apply(changing, progress)
+        except KafkaModuleError as exc:
+            details = dict(exc.details, applied_topics=dict(progress), changed=bool(progress))
+            raise KafkaModuleError(exc.msg + applied_note(progress), **details) from None
+        except kafka_error_types() as exc:
+            raise KafkaModuleError(
+                "Kafka error while applying the topics: %s: %s%s" % (type(exc).__name__, exc, applied_note(progress)),
+                applied_topics=dict(progress),
+                changed=bool(progress),
+            ) from None
+        for name, reassignment in submitted.items():
+            entries[name]["reassignment"] = reassignment
+        reread = [plan["name"] for plan in changing if not plan["delete"] and plan["name"] not in failed]
+        after = service.describe(reread)
+        after_configs = service.configs([name for name in reread if after[name] is not None])
+        for name in reread:
+            current[name] = after[name]
+            views[name] = topic_view(name, after[name], *after_configs.get(name, ({}, {})))
+        for plan in changing:
+            if plan["delete"] and plan["name"] not in failed:
+                current[plan["name"]] = None
+                views[plan["name"]] = topic_view(plan["name"], None, {}, {})
+    ongoing = service.ongoing_reassignments([name for name in names if current[name] is not None])
+    for name, entry in entries.items():
+        entry["topic"] = views[name]
+        if current[name] is not None:
+            entry["ongoing_reassignments"] = ongoing.get(name, {})
+    result = dict(
+        changed=bool(changing) and (check_mode or bool(progress)),
+        msg="topics: %s" % summary_line(counts),
+        summary=counts,
+        changes=[line for plan in plans for line in plan["changes"]],
+        topics=[entries[name] for name in names],
+        diff=diff_list(plans, counts),
+    )
+    if failed:
+        raise KafkaModuleError(
+            "Kafka refused %d of %d topic(s) while applying: %s; the other topics were applied"
+            % (len(failed), len(requests), named(failed)),
+            failed_topics=failed,
+            applied_topics=dict(progress),
+            changed=bool(progress),
+            summary=counts,
+            topics=result["topics"],
+        )
+    return result
+
+
+def applied_note(progress):
+    if not progress:
+        return "; nothing was applied"
+    return "; applied before the failure: %s" % named(
+        dict((name, ", ".join(steps)) for name, steps in progress.items())
+    )
+
+
 class TopicService:
-    """The kafka-python calls kafka_topic needs, with Kafka errors made readable."""
+    """The batched kafka-python calls kafka_topic needs: one request per kind, for every topic."""
 
     def __init__(self, admin, timeout_ms):
         self.admin = admin
         self.timeout_ms = timeout_ms
 
-    def describe(self, name):
-        metas = self.admin.describe_topics([name])
-        meta = next((m for m in metas if m["name"] == name), None)
-        if meta is None or meta["error_code"] == UNKNOWN_TOPIC_OR_PARTITION:
-            return None
-        if meta["error_code"]:
-            raise KafkaModuleError("could not describe topic %s: Kafka error code %d" % (name, meta["error_code"]))
-        return parse_topic(meta)
+    def live_brokers(self):
+        return live_broker_ids(self.admin)
 
-    def configs(self, name):
-        """(overrides, effective): the topic's dynamic overrides and every effective value."""
+    def describe(self, names):
+        """{name: parse_topic() result, or None when the topic does not exist}, from one Metadata request."""
+        if not names:
+            return {}
+        found, failed = {}, {}
+        for meta in self.admin.describe_topics(list(names)):
+            if meta["error_code"] == UNKNOWN_TOPIC_OR_PARTITION:
+                continue
+            if meta["error_code"]:
+                failed[meta["name"]] = "Kafka error code %d" % meta["error_code"]
+            else:
+                found[meta["name"]] = parse_topic(meta)
+        if failed:
+            raise KafkaModuleError("could not describe topic(s): %s" % named(failed), describe_errors=failed)
+        return dict((name, found.get(name)) for name in names)
+
+    def configs(self, names):
+        """{name: (overrides, effective)} from one DescribeConfigs request for every topic."""
+        if not names:
+            return {}
         from kafka.admin import ConfigResource
 
-        result = self.admin.describe_configs([ConfigResource("TOPIC", name)], config_filter="all")
-        entries = result.get("topic", {}).get(name, {})
-        effective = dict((k, v["value"]) for k, v in entries.items())
-        overrides = dict((k, v["value"]) for k, v in entries.items() if v["config_source"] == DYNAMIC_TOPIC_CONFIG)
-        return overrides, effective
+        result = self.admin.describe_configs([ConfigResource("TOPIC", name) for name in names], config_filter="all")
+        topics = result.get("topic", {})
+        out = {}
+        for name in names:
+            entries = topics.get(name, {})
+            effective = dict((k, v["value"]) for k, v in entries.items())
+            overrides = dict((k, v["value"]) for k, v in entries.items() if v["config_source"] == DYNAMIC_TOPIC_CONFIG)
+            out[name] = (overrides, effective)
+        return out
 
-    def validate(self, name, plan):
-        """Ask Kafka to validate every planned change (validate_only) before any is applied."""
-        from kafka.admin import AlterConfigOp, ConfigResource
-
-        if plan["create"]:
-            result = self.admin.create_topics(
-                {name: self._create_spec(plan["create"])}, validate_only=True, raise_errors=False
-            )
-            self._raise_topic_errors(result["topics"])
-        if plan["partitions"]:
-            response = self.admin.create_partitions(
-                {name: self._partitions_spec(plan["partitions"])}, validate_only=True, raise_errors=False
-            )
-            self._raise_partition_errors(response)
-        if plan["configs_set"] or plan["configs_delete"]:
-            ops = dict(plan["configs_set"])
-            ops.update((k, (AlterConfigOp.DELETE, None)) for k in plan["configs_delete"])
+    def validate(self, plans):
+        """Kafka's validate_only verdict on every planned change: {name: message} of the refused."""
+        refused = {}
+        creates = create_specs(plans)
+        if creates:
+            result = self.admin.create_topics(creates, validate_only=True, raise_errors=False)
+            refused.update(topic_errors(result["topics"]))
+        partitions = partition_specs(plans)
+        if partitions:
+            response = self.admin.create_partitions(partitions, validate_only=True, raise_errors=False)
+            refused.update(partition_errors(response.results))
+        ops = config_ops(plans)
+        if ops:
             result = self.admin.alter_configs(
-                [ConfigResource("TOPIC", name, ops)], validate_only=True, raise_on_unknown=False, incremental=True
+                self._config_resources(ops), validate_only=True, raise_on_unknown=False, incremental=True
             )
-            self._raise_config_errors(result, name)
+            for name, message in config_errors(result, ops).items():
+                refused.setdefault(name, message)
+        return refused
 
-    def apply(self, name, plan):
-        """Apply a validated plan; returns the reassignment that was submitted."""
-        from kafka import TopicPartition
-        from kafka.admin import AlterConfigOp, ConfigResource
+    def apply(self, plans, progress):
+        """Apply validated plans, one request per kind; returns (failed, submitted).
 
-        if plan["delete"]:
-            result = self.admin.delete_topics([name], raise_errors=False)
-            self._raise_topic_errors(result["topics"])
-            self._wait(lambda: self.describe(name) is None, "topic %s to disappear" % name)
-            return None
-        if plan["create"]:
-            result = self.admin.create_topics({name: self._create_spec(plan["create"])}, raise_errors=False)
-            self._raise_topic_errors(result["topics"])
-            self.admin.wait_for_topics([name], timeout_ms=self.timeout_ms)
-        if plan["partitions"]:
-            response = self.admin.create_partitions(
-                {name: self._partitions_spec(plan["partitions"])}, raise_errors=False
-            )
-            self._raise_partition_errors(response)
-            count = plan["partitions"]["count"]
+        A topic Kafka refuses is named in failed and left out of the later
+        steps; the others go on. progress[name] lists each step done.
+        """
+        failed, submitted = {}, {}
+
+        def pending(selected):
+            return [plan for plan in selected if plan["name"] not in failed]
+
+        def done(names, step):
+            for name in names:
+                progress.setdefault(name, []).append(step)
+
+        deletes = [plan["name"] for plan in plans if plan["delete"]]
+        if deletes:
+            result = self.admin.delete_topics(deletes, raise_errors=False)
+            failed.update(topic_errors(result["topics"]))
+            deleted = [name for name in deletes if name not in failed]
+            done(deleted, "deleted")
             self._wait(
-                lambda: len((self.describe(name) or {}).get("partitions", [])) >= count,
-                "%s to show %d partitions" % (name, count),
+                lambda: all(topic is None for topic in self.describe(deleted).values()),
+                "%d deleted topic(s) to disappear" % len(deleted),
             )
-        if plan["configs_set"] or plan["configs_delete"]:
-            ops = dict(plan["configs_set"])
-            ops.update((k, (AlterConfigOp.DELETE, None)) for k in plan["configs_delete"])
-            result = self.admin.alter_configs(
-                [ConfigResource("TOPIC", name, ops)], raise_on_unknown=False, incremental=True
+        creates = create_specs(pending(plans))
+        if creates:
+            result = self.admin.create_topics(creates, raise_errors=False)
+            failed.update(topic_errors(result["topics"]))
+            created = [name for name in creates if name not in failed]
+            done(created, "created")
+            if created:
+                self.admin.wait_for_topics(created, timeout_ms=self.timeout_ms)
+        partitions = partition_specs(pending(plans))
+        if partitions:
+            response = self.admin.create_partitions(partitions, raise_errors=False)
+            failed.update(partition_errors(response.results))
+            grown = dict((name, self._count(spec)) for name, spec in partitions.items() if name not in failed)
+            done(grown, "partitions")
+            self._wait(lambda: self._partitions_shown(grown), "%d topic(s) to show their new partitions" % len(grown))
+        ops = config_ops(pending(plans))
+        if ops:
+            result = self.admin.alter_configs(self._config_resources(ops), raise_on_unknown=False, incremental=True)
+            failed.update(config_errors(result, ops))
+            altered = dict((name, topic_ops) for name, topic_ops in ops.items() if name not in failed)
+            done(altered, "configs")
+            self._wait(lambda: self._configs_shown(altered), "config changes of %d topic(s) to show" % len(altered))
+        request = reassignment_requests(pending(plans))
+        if request:
+            from kafka import TopicPartition
+
+            result = self.admin.alter_partition_reassignments(
+                dict((TopicPartition(name, index), replicas) for (name, index), replicas in request.items()),
+                timeout_ms=self.timeout_ms,
             )
-            self._raise_config_errors(result, name)
-            self._wait(lambda: self._configs_applied(name, plan), "config changes on %s to show" % name)
-        submitted = None
-        if plan["reassign"]:
-            request = dict((TopicPartition(name, i), replicas) for i, replicas in plan["reassign"].items())
-            result = self.admin.alter_partition_reassignments(request, timeout_ms=self.timeout_ms)
-            failed = dict((tp.partition, err.__name__) for tp, err in result.items() if err is not None)
-            if failed:
-                raise KafkaModuleError(
-                    "Kafka refused the reassignment of %s: %s" % (name, failed), reassignment_errors=failed
+            refused = {}
+            for tp, error in result.items():
+                if error is not None:
+                    refused.setdefault(tp.topic, {})[tp.partition] = error.__name__
+            for name, partitions_refused in refused.items():
+                failed[name] = "Kafka refused the reassignment of partition(s) %s" % ", ".join(
+                    "%d (%s)" % item for item in sorted(partitions_refused.items())
                 )
-            submitted = dict((str(i), replicas) for i, replicas in sorted(plan["reassign"].items()))
-        return submitted
+            for (name, index), replicas in request.items():
+                if name not in refused:
+                    submitted.setdefault(name, {})[str(index)] = replicas
+            done(sorted(submitted), "reassignment")
+        return failed, submitted
 
-    def ongoing_reassignments(self, name, partitions):
-        result = self.admin.list_partition_reassignments({name: partitions}, timeout_ms=self.timeout_ms)
-        return dict((str(tp.partition), info) for tp, info in sorted(result.items(), key=lambda kv: kv[0].partition))
+    def ongoing_reassignments(self, names):
+        """{name: {partition: reassignment}} of the given topics, from one request for the cluster's reassignments."""
+        if not names:
+            return {}
+        wanted = set(names)
+        out = dict((name, {}) for name in names)
+        result = self.admin.list_partition_reassignments(timeout_ms=self.timeout_ms)
+        for tp, info in sorted(result.items(), key=lambda kv: (kv[0].topic, kv[0].partition)):
+            if tp.topic in wanted:
+                out[tp.topic][str(tp.partition)] = info
+        return out
 
-    def _configs_applied(self, name, plan):
-        overrides = self.configs(name)[0]
-        return all(overrides.get(k) == v for k, v in plan["configs_set"].items()) and not any(
-            k in overrides for k in plan["configs_delete"]
-        )
+    @staticmethod
+    def _count(spec):
+        return spec["count"] if isinstance(spec, dict) else spec
+
+    def _partitions_shown(self, counts):
+        topics = self.describe(list(counts))
+        return all(len((topics[name] or {}).get("partitions", [])) >= count for name, count in counts.items())
+
+    def _configs_shown(self, ops):
+        overrides = self.configs(list(ops))
+        for name, topic_ops in ops.items():
+            current = overrides[name][0]
+            for key, value in topic_ops.items():
+                if (value is None and key in current) or (value is not None and current.get(key) != value):
+                    return False
+        return True
+
+    @staticmethod
+    def _config_resources(ops):
+        from kafka.admin import AlterConfigOp, ConfigResource
+
+        return [
+            ConfigResource(
+                "TOPIC",
+                name,
+                dict(
+                    (key, (AlterConfigOp.DELETE, None) if value is None else value) for key, value in topic_ops.items()
+                ),
+            )
+            for name, topic_ops in ops.items()
+        ]
 
     def _wait(self, predicate, what):
         # KRaft brokers apply metadata asynchronously after the controller
@@ -464,43 +832,3 @@ class TopicService:
             if time.monotonic() > deadline:
                 raise KafkaModuleError("timed out after %d ms waiting for %s" % (self.timeout_ms, what))
             time.sleep(0.2)
-
-    @staticmethod
-    def _create_spec(create):
-        spec = dict(configs=create["configs"])
-        if create["assignment"]:
-            spec["assignments"] = dict((i, list(r)) for i, r in enumerate(create["assignment"]))
-        else:
-            spec["num_partitions"] = create["num_partitions"] or -1
-            spec["replication_factor"] = create["replication_factor"] or -1
-        return spec
-
-    @staticmethod
-    def _partitions_spec(partitions):
-        if partitions["assignments"]:
-            return dict(count=partitions["count"], assignments=partitions["assignments"])
-        return partitions["count"]
-
-    @staticmethod
-    def _raise_topic_errors(topics):
-        for topic in topics:
-            if topic.get("error_code"):
-                raise KafkaModuleError(
-                    kafka_error_message(topic.get("error_message") or "", topic["error_code"]),
-                    kafka_error_code=topic["error_code"],
-                )
-
-    @staticmethod
-    def _raise_partition_errors(response):
-        for result in response.results:
-            if result.error_code:
-                raise KafkaModuleError(
-                    kafka_error_message(result.error_message or "", result.error_code),
-                    kafka_error_code=result.error_code,
-                )
-
-    @staticmethod
-    def _raise_config_errors(result, name):
-        outcome = result.get("topic", {}).get(name)
-        if outcome != "OK":
-            raise KafkaModuleError(kafka_error_message(outcome))
