@@ -1,4 +1,4 @@
-"""`python -m kafkaops_bench bench|chaos [--only P1,P3] [--runs N]` (the Makefile's entry points)."""
+"""`python -m kafkaops_bench bench|chaos|p7 [--only P1,P3] [--runs N]` (the Makefile's entry points)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import sys
 import time
 import traceback
 
-from . import lab, perf, report
+from . import lab, perf, planner, report
 from .stats import fmt, mmm
 
 # P4 last: it recreates the lab, and for several minutes after a cold deploy the brokers
 # answer more slowly (P1 1,745-1,954 req/s right after one, 3,141-3,912 on a lab up 10+ min).
-BENCHES = ("P1", "P2", "P3", "P5", "P6", "P4")
+# P7 needs no lab: it plans reassignments of synthetic clusters.
+BENCHES = ("P7", "P1", "P2", "P3", "P5", "P6", "P4")
 # R1k right after R1: the same broker kill, clients retrying under an Idempotency-Key.
 CHECKS = ("R1", "R1k", "R2", "R3", "R4", "R5")
 
@@ -35,14 +36,18 @@ def bench_row(r: dict) -> list[str]:
             f" consumed {fmt(r['consume_msg_s'], 0)} msg/s"
         ),
         "P6": lambda: f"keyed {mmm(r['keyed_s'], 1)} s; any /send {mmm(r['any_s'], 1)} s",
+        "P7": lambda: f"plan {mmm(r['plan_s'], 2)} s; moved ÷ lower bound {r['ratio_goal']:.4f}",
     }[r["id"]]()
+    if r["id"] == "P7":
+        return [r["id"], r["measure"], r["goal"], mmm(r["plan_s"], 2, " s"), raw, "pass" if r["pass"] else "MISS"]
     unit = {"P5": " MiB", "P6": " s"}.get(r["id"], "")
     return [r["id"], r["measure"], r["goal"], mmm(r["ratio"], 2, unit), raw, "pass" if r["pass"] else "MISS"]
 
 
 def run_bench(args: argparse.Namespace) -> int:
     meta = report.header("bench")
-    lab.ensure_up()
+    if set(args.only) - {"P7"}:
+        lab.ensure_up()
     if args.producer_env:
         # Compare app settings without a redeploy, e.g. ACCESS_LOG=true for the "before" figures.
         meta["producer_env"] = dict(kv.split("=", 1) for kv in args.producer_env.split(","))
@@ -53,14 +58,16 @@ def run_bench(args: argparse.Namespace) -> int:
         if args.producer_env:
             lab.app_env(lab.PRODUCER_UNIT, None, 8001)
     head = ["#", "Measure", "Goal", "Result: median (min–max)", "Raw figures", ""]
-    path = report.write(args.tag or "bench", meta, results, report.table([bench_row(r) for r in results], head))
+    text = report.table([bench_row(r) for r in results], head)
+    text += "".join("\n\nP7 per shape:\n\n" + planner.table(r) for r in results if r["id"] == "P7" and "rows" in r)
+    path = report.write(args.tag or "bench", meta, results, text)
     print(path.read_text())
     return 0
 
 
 def bench_all(args: argparse.Namespace) -> list[dict]:
     results = []
-    if args.warmup and set(args.only) - {"P4"}:
+    if args.warmup and set(args.only) - {"P4", "P7"}:
         # A lab deployed minutes ago is still slow (JIT on 2 shared cores): P3's p99 fell from
         # 211 to 26 ms over five runs on a fresh lab. Sustained load first levels that out.
         print(f"== warm-up: /send load for {args.warmup} s", flush=True)
@@ -79,6 +86,8 @@ def bench_all(args: argparse.Namespace) -> list[dict]:
                 res = perf.p4_deploy(args.cold_runs, args.runs)
             elif name == "P5":
                 res = perf.p5_memory(large=args.p5_messages)
+            elif name == "P7":
+                res = planner.p7(args.runs)
             else:
                 res = perf.p6_failover(args.runs)
         except Exception as exc:  # noqa: BLE001 - one failed benchmark must not hide the others
@@ -115,9 +124,21 @@ def run_chaos(args: argparse.Namespace) -> int:
     return 0 if all(r["pass"] for r in results) else 1
 
 
+def run_p7(args: argparse.Namespace) -> int:
+    """P7 alone, no lab: its growth-curve table, one line per synthetic cluster."""
+    meta = report.header("p7")
+    t0 = time.monotonic()
+    res = planner.p7(args.runs, args.baseline_up_to)
+    res["seconds"] = round(time.monotonic() - t0, 1)
+    summary = report.table([bench_row(res)], ["#", "Measure", "Goal", "Result", "Raw figures", ""])
+    path = report.write(args.tag or "p7", meta, [res], summary + "\n\n" + planner.table(res))
+    print(path.read_text())
+    return 0 if res["pass"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kafkaops_bench", description=__doc__)
-    parser.add_argument("what", choices=("bench", "chaos"))
+    parser.add_argument("what", choices=("bench", "chaos", "p7"))
     parser.add_argument("--only", default="", help="comma-separated subset, e.g. P1,P3 or R1")
     parser.add_argument("--runs", type=int, default=3, help="repetitions per benchmark (default 3)")
     parser.add_argument("--seconds", type=int, default=10, help="load duration per wrk run (default 10)")
@@ -126,8 +147,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--p5-messages", type=int, default=1_000_000, help="P5 large message count")
     parser.add_argument("--rate", type=int, default=100, help="chaos /send load rate, msg/s (default 100)")
     parser.add_argument("--producer-env", default="", help="KEY=VAL,... producer settings for this run only")
-    parser.add_argument("--tag", default="", help="results file name (default: bench or chaos)")
+    parser.add_argument("--tag", default="", help="results file name (default: bench, chaos or p7)")
+    parser.add_argument(
+        "--baseline-up-to",
+        type=int,
+        default=6_000,
+        help="P7: partitions up to which the old quadratic planner runs beside (20000: ~20 s more)",
+    )
     args = parser.parse_args(argv)
+    if args.what == "p7":
+        return run_p7(args)
     default = BENCHES if args.what == "bench" else CHECKS
     args.only = [x.strip().upper() for x in args.only.split(",") if x.strip()] or [d.upper() for d in default]
     return run_bench(args) if args.what == "bench" else run_chaos(args)
