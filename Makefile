@@ -22,7 +22,7 @@ TIMINGS     := python3 tools/timings.py
 # Molecule scenarios that `make test` runs, in order.
 SCENARIOS   ?= default single_vm secure scale_out
 
-.PHONY: help setup host-deps venv collection archive previous-archive next-archive jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit integration molecule test bench chaos lock-apps clean
+.PHONY: help setup host-deps venv collection archive previous-archive next-archive jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit integration molecule test bench bench-planner chaos lock-apps clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -138,8 +138,12 @@ test: ## everything CI runs, then the time each step took
 # The lock keeps them from overlapping other heavy runs (Molecule) on this shared machine.
 HEAVY_LOCK ?= /tmp/kafkaops-heavy.lock
 BENCH_ARGS ?=
-bench: setup image ## P1-P6, P8 benchmarks against the lab -> bench/results/
+bench: setup image ## P1-P8 benchmarks (P7 needs no lab) -> bench/results/
 	cd bench && flock -o $(HEAVY_LOCK) python -m kafkaops_bench bench $(BENCH_ARGS)
+
+# P7 alone: the rebalance planner on synthetic clusters, no lab (make bench runs it too).
+bench-planner: venv collection ## P7: plan_reassignment on synthetic clusters up to 100 + 10 brokers, 200,000 partitions -> bench/results/
+	cd bench && flock -o $(HEAVY_LOCK) python -m kafkaops_bench p7 $(BENCH_ARGS)
 
 chaos: setup image ## R1, R1k, R2-R5 faults under load against the lab; fails on a broken guarantee
 	cd bench && flock -o $(HEAVY_LOCK) python -m kafkaops_bench chaos $(BENCH_ARGS)

@@ -1,4 +1,4 @@
-"""`python -m kafkaops_bench bench|chaos [--only P1,P3] [--runs N]` (the Makefile's entry points)."""
+"""`python -m kafkaops_bench bench|chaos|p7 [--only P1,P3] [--runs N]` (the Makefile's entry points)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import sys
 import time
 import traceback
 
-from . import lab, perf, report, topics
+from . import lab, perf, planner, report, topics
 from .stats import fmt, mmm
 
 # P4 last: it recreates the lab, and for several minutes after a cold deploy the brokers
 # answer more slowly (P1 1,745-1,954 req/s right after one, 3,141-3,912 on a lab up 10+ min).
-BENCHES = ("P1", "P2", "P3", "P5", "P6", "P8", "P4")
-# Benchmarks that need no /send warm-up first: P4 recreates the lab, P8 runs Ansible only.
-NO_WARMUP = {"P4", "P8"}
+# P7 needs no lab: it plans reassignments of synthetic clusters.
+BENCHES = ("P7", "P1", "P2", "P3", "P5", "P6", "P8", "P4")
+# Benchmarks that need no /send warm-up first: P4 recreates the lab, P7 needs no lab, P8 runs Ansible only.
+NO_WARMUP = {"P4", "P7", "P8"}
 # R1k right after R1: the same broker kill, clients retrying under an Idempotency-Key.
 CHECKS = ("R1", "R1k", "R2", "R3", "R4", "R5")
 
@@ -41,14 +42,18 @@ def bench_row(r: dict) -> list[str]:
             f"first apply {mmm(r['first_s'], 1, ' s')}; no-op {mmm(r['noop_s'], 1, ' s')},"
             f" changed={r['noop_changed']}; old per-topic loop {mmm(r['old_s'], 1, ' s')}"
         ),
+        "P7": lambda: f"plan {mmm(r['plan_s'], 2)} s; moved ÷ lower bound {r['ratio_goal']:.4f}",
     }[r["id"]]()
+    if r["id"] == "P7":
+        return [r["id"], r["measure"], r["goal"], mmm(r["plan_s"], 2, " s"), raw, "pass" if r["pass"] else "MISS"]
     unit = {"P5": " MiB", "P6": " s"}.get(r["id"], "")
     return [r["id"], r["measure"], r["goal"], mmm(r["ratio"], 2, unit), raw, "pass" if r["pass"] else "MISS"]
 
 
 def run_bench(args: argparse.Namespace) -> int:
     meta = report.header("bench")
-    lab.ensure_up()
+    if set(args.only) - {"P7"}:
+        lab.ensure_up()
     if args.producer_env:
         # Compare app settings without a redeploy, e.g. ACCESS_LOG=true for the "before" figures.
         meta["producer_env"] = dict(kv.split("=", 1) for kv in args.producer_env.split(","))
@@ -59,7 +64,9 @@ def run_bench(args: argparse.Namespace) -> int:
         if args.producer_env:
             lab.app_env(lab.PRODUCER_UNIT, None, 8001)
     head = ["#", "Measure", "Goal", "Result: median (min–max)", "Raw figures", ""]
-    path = report.write(args.tag or "bench", meta, results, report.table([bench_row(r) for r in results], head))
+    text = report.table([bench_row(r) for r in results], head)
+    text += "".join("\n\nP7 per shape:\n\n" + planner.table(r) for r in results if r["id"] == "P7" and "rows" in r)
+    path = report.write(args.tag or "bench", meta, results, text)
     print(path.read_text())
     return 0
 
@@ -87,6 +94,8 @@ def bench_all(args: argparse.Namespace) -> list[dict]:
                 res = perf.p5_memory(large=args.p5_messages)
             elif name == "P8":
                 res = topics.p8_topics(args.p8_topics, args.runs, old_loop=not args.p8_skip_old, keep=args.p8_keep)
+            elif name == "P7":
+                res = planner.p7(args.runs)
             else:
                 res = perf.p6_failover(args.runs)
         except Exception as exc:  # noqa: BLE001 - one failed benchmark must not hide the others
@@ -123,9 +132,21 @@ def run_chaos(args: argparse.Namespace) -> int:
     return 0 if all(r["pass"] for r in results) else 1
 
 
+def run_p7(args: argparse.Namespace) -> int:
+    """P7 alone, no lab: its growth-curve table, one line per synthetic cluster."""
+    meta = report.header("p7")
+    t0 = time.monotonic()
+    res = planner.p7(args.runs, args.baseline_up_to)
+    res["seconds"] = round(time.monotonic() - t0, 1)
+    summary = report.table([bench_row(res)], ["#", "Measure", "Goal", "Result", "Raw figures", ""])
+    path = report.write(args.tag or "p7", meta, [res], summary + "\n\n" + planner.table(res))
+    print(path.read_text())
+    return 0 if res["pass"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kafkaops_bench", description=__doc__)
-    parser.add_argument("what", choices=("bench", "chaos"))
+    parser.add_argument("what", choices=("bench", "chaos", "p7"))
     parser.add_argument("--only", default="", help="comma-separated subset, e.g. P1,P3 or R1")
     parser.add_argument("--runs", type=int, default=3, help="repetitions per benchmark (default 3)")
     parser.add_argument("--seconds", type=int, default=10, help="load duration per wrk run (default 10)")
@@ -137,8 +158,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--p8-keep", action="store_true", help="leave P8's topics on the lab afterwards")
     parser.add_argument("--rate", type=int, default=100, help="chaos /send load rate, msg/s (default 100)")
     parser.add_argument("--producer-env", default="", help="KEY=VAL,... producer settings for this run only")
-    parser.add_argument("--tag", default="", help="results file name (default: bench or chaos)")
+    parser.add_argument("--tag", default="", help="results file name (default: bench, chaos or p7)")
+    parser.add_argument(
+        "--baseline-up-to",
+        type=int,
+        default=6_000,
+        help="P7: partitions up to which the old quadratic planner runs beside (20000: ~20 s more)",
+    )
     args = parser.parse_args(argv)
+    if args.what == "p7":
+        return run_p7(args)
     default = BENCHES if args.what == "bench" else CHECKS
     args.only = [x.strip().upper() for x in args.only.split(",") if x.strip()] or [d.upper() for d in default]
     return run_bench(args) if args.what == "bench" else run_chaos(args)

@@ -57,6 +57,8 @@ options:
       - Broker ids to spread the replicas over. Defaults to the live brokers.
       - With O(operation=plan) a broker that has not registered yet may be listed, to preview a scale-out.
         O(operation=execute) requires every listed broker to be live.
+      - Every replica on a broker not listed moves to a listed one, so listing the brokers that stay drains
+        the others before they are decommissioned.
     type: list
     elements: int
     default: []

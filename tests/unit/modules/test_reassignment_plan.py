@@ -94,6 +94,26 @@ def test_retired_broker_is_emptied():
     assert sorted(counts.values()) == [6, 6, 6]
 
 
+def test_drained_broker_moves_through_a_full_broker_when_it_must():
+    # Broker 4 is drained; its only partition already has a replica on broker 1, the
+    # one broker below quota. The replica parks on broker 2 (or 3), which passes another on.
+    current = {("t", 0): [4, 1], ("t", 1): [2, 3], ("t", 2): [2, 3]}
+    plan = plan_reassignment(current, [1, 2, 3])
+    assert replica_counts(plan["target"], [1, 2, 3]) == {1: 2, 2: 2, 3: 2}
+    assert all(len(set(r)) == 2 for r in plan["target"].values())
+    assert plan["replicas_to_move"] == 2
+
+
+def test_plan_for_a_decommission_uses_only_the_remaining_brokers():
+    current = seed_topic(partitions=30, brokers=(1, 2, 3, 4, 5), rf=3)
+    plan = plan_reassignment(current, [1, 2, 4])
+    assert {b for r in plan["target"].values() for b in r} == {1, 2, 4}
+    assert sorted(replica_counts(plan["target"], [1, 2, 4]).values()) == [30, 30, 30]
+    assert spread(leader_counts(plan["target"], [1, 2, 4]), [1, 2, 4]) == 0
+    # Brokers 3 and 5 held 18 replicas each: all 36 move, nothing else does.
+    assert plan["replicas_to_move"] == 36
+
+
 def test_replication_factor_above_broker_count_is_refused():
     with pytest.raises(KafkaModuleError, match="needs at least 3 brokers"):
         balance_replicas(seed_topic(), [1, 2])
