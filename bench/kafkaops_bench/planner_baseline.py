@@ -7,40 +7,14 @@ partitions).
 
 from __future__ import annotations
 
+from .planner import collection_planner
 
-def replica_counts(assignment, brokers=()):
-    """Replicas per broker; every broker of `brokers` appears, with 0 if it holds none."""
-    counts = dict((b, 0) for b in brokers)
-    for replicas in assignment.values():
-        for broker in replicas:
-            counts[broker] = counts.get(broker, 0) + 1
-    return counts
-
-
-def leader_counts(assignment, brokers=()):
-    """Preferred leaders (first replica) per broker."""
-    counts = dict((b, 0) for b in brokers)
-    for replicas in assignment.values():
-        if replicas:
-            counts[replicas[0]] = counts.get(replicas[0], 0) + 1
-    return counts
-
-
-def spread(counts, brokers):
-    """max - min of the counts over `brokers` (0 for no broker)."""
-    values = [counts.get(b, 0) for b in brokers]
-    return (max(values) - min(values)) if values else 0
-
-
-def replica_targets(counts, brokers, total):
-    """Per-broker replica quota: total/len(brokers), the remainder going to the
-    brokers that already hold the most, so the fewest replicas move."""
-    base, extra = divmod(total, len(brokers))
-    ranked = sorted(brokers, key=lambda b: (-counts.get(b, 0), b))
-    targets = dict((b, base) for b in brokers)
-    for broker in ranked[:extra]:
-        targets[broker] += 1
-    return targets
+# The counting helpers did not change; only the planning below did.
+_SHARED = collection_planner()
+replica_counts = _SHARED.replica_counts
+leader_counts = _SHARED.leader_counts
+spread = _SHARED.spread
+replica_targets = _SHARED.replica_targets
 
 
 def _topic_counts(assignment):

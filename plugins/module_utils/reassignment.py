@@ -439,6 +439,21 @@ def plan_reassignment(current, brokers, sizes=None, balance_leadership=True):
             gc.enable()
 
 
+def change_entry(key, before, after, adding=None):
+    """One partition's change from replicas `before` to `after`; `adding` defaults to the new ones."""
+    adding = [b for b in after if b not in before] if adding is None else list(adding)
+    removing = [b for b in before if b not in after]
+    return dict(
+        topic=key[0],
+        partition=key[1],
+        current=list(before),
+        target=list(after),
+        adding=adding,
+        removing=removing,
+        reorder_only=not adding and not removing,
+    )
+
+
 def describe_plan(current, target, brokers, sizes=None):
     """What moving from `current` to `target` (both full assignments) means:
     the changing partitions, bytes to copy and replica/leader counts before and after."""
@@ -453,23 +468,11 @@ def describe_plan(current, target, brokers, sizes=None):
         before, after = list(before), list(after)
         if before == after:
             continue
-        adding = [b for b in after if b not in before]
-        removing = [b for b in before if b not in after]
-        moved_bytes = sizes.get(key, 0) * len(adding)
-        bytes_to_move += moved_bytes
-        replicas_to_move += len(adding)
-        changes.append(
-            dict(
-                topic=key[0],
-                partition=key[1],
-                current=before,
-                target=after,
-                adding=adding,
-                removing=removing,
-                bytes=moved_bytes,
-                reorder_only=not adding and not removing,
-            )
-        )
+        change = change_entry(key, before, after)
+        change["bytes"] = sizes.get(key, 0) * len(change["adding"])
+        bytes_to_move += change["bytes"]
+        replicas_to_move += len(change["adding"])
+        changes.append(change)
     after_counts = replica_counts(target, brokers)
     after_brokers = sorted(after_counts)
     after_counts = dict((b, after_counts[b]) for b in after_brokers)

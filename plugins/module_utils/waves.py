@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kafkaops.kraft.plugins.module_utils.kafka_client import KafkaModuleError
+from ansible_collections.kafkaops.kraft.plugins.module_utils.reassignment import change_entry
 
 DEFAULT_MAX_MOVES_PER_BROKER = 5
 
@@ -235,23 +236,9 @@ def wave_changes(keys, targets, current, ongoing):
         if info is not None:
             before = list(info.get("replicas") or current.get(key, []))
             after = in_flight_target(info) or list(targets.get(key, []))
-            adding = list(info.get("adding_replicas") or ())
+            changes.append(change_entry(key, before, after, adding=info.get("adding_replicas") or ()))
         else:
-            before = list(current.get(key, []))
-            after = list(targets[key])
-            adding = [b for b in after if b not in before]
-        removing = [b for b in before if b not in after]
-        changes.append(
-            dict(
-                topic=key[0],
-                partition=key[1],
-                current=before,
-                target=after,
-                adding=adding,
-                removing=removing,
-                reorder_only=not adding and not removing,
-            )
-        )
+            changes.append(change_entry(key, current.get(key, []), targets[key]))
     return changes
 
 
