@@ -9,12 +9,15 @@ across stop()/start(), so clients can be tested for recovery after an outage.
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import importlib.util
 import os
 import shutil
 import socket
 import subprocess
 import tarfile
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -65,15 +68,54 @@ def kafka_home(cache: Path = REPO / "build" / "unpacked", version: str = KAFKA_V
     exist already (`make next-archive`), so tests can skip when it does not.
     """
     archive = dist(version)
-    home = cache / archive.name.removesuffix(".tgz")
-    if not (home / "libs").is_dir():
+    home = _home(archive, cache)
+    if (home / "libs").is_dir():
+        return home
+    with _cache_lock(cache):
         if not archive.is_file():
             if version != KAFKA_VERSION:
                 raise FileNotFoundError(f"{archive} is missing: run `make next-archive`")
             subprocess.run([str(REPO / "tools" / "build-kafka-archive.sh"), version], check=True)
-        cache.mkdir(parents=True, exist_ok=True)
+        return _unpack(archive, cache)
+
+
+def unpack_once(archive: Path, cache: Path) -> Path:
+    """Extract ``archive`` (one top directory) under ``cache`` unless it is there already."""
+    home = _home(archive, cache)
+    if (home / "libs").is_dir():
+        return home
+    with _cache_lock(cache):
+        return _unpack(archive, cache)
+
+
+def _home(archive: Path, cache: Path) -> Path:
+    return cache / archive.name.removesuffix(".tgz")
+
+
+@contextlib.contextmanager
+def _cache_lock(cache: Path):
+    # pytest-xdist workers start brokers at the same moment: one of them builds
+    # and unpacks, the others wait for it instead of reading a half-written tree.
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _unpack(archive: Path, cache: Path) -> Path:
+    # Called under the lock. The tree is extracted beside the cache and renamed
+    # into place, so no reader sees a root whose libs/ exists before its jars.
+    home = _home(archive, cache)
+    if (home / "libs").is_dir():
+        return home
+    shutil.rmtree(home, ignore_errors=True)  # left by an interrupted unpack
+    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=cache))
+    try:
         with tarfile.open(archive) as tar:
-            tar.extractall(cache, filter="data")
+            tar.extractall(staging, filter="data")
+        (staging / home.name).rename(home)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return home
 
 
