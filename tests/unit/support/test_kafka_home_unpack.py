@@ -36,11 +36,11 @@ def test_concurrent_unpacks_all_see_the_whole_tree(tmp_path):
     cache = tmp_path / "unpacked"
     ctx = multiprocessing.get_context("fork")
     start, results = ctx.Event(), ctx.Queue()
-    workers = [ctx.Process(target=_worker, args=(archive, cache, start, results)) for _ in range(4)]
+    workers = [ctx.Process(target=_worker, args=(archive, cache, start, results)) for worker_index in range(4)]
     for w in workers:
         w.start()
     start.set()
-    seen = [results.get(timeout=60) for _ in workers]
+    seen = [results.get(timeout=60) for worker in workers]
     for w in workers:
         w.join(timeout=60)
     assert seen == [True] * 4
