@@ -129,18 +129,37 @@ class KafkaBroker:
         heap: str = "384m",
         version: str = KAFKA_VERSION,
         jvm_opts: tuple[str, ...] = (),
+        reuse: bool = False,
     ):
+        """``reuse=True`` opens a workdir an earlier KafkaBroker formatted: same
+        server.properties, ports and data, not formatted again, so a test can run
+        another release on the same storage (an upgrade or a rollback)."""
         self.home = kafka_home(version=version)
         self.version = version
         self.release = _release(version)
         self.jvm_opts = tuple(jvm_opts)
         self.workdir = workdir
-        self.port = free_port()
-        self.controller_port = free_port()
-        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.config = workdir / "server.properties"
         self.heap = heap
         self.proc: subprocess.Popen | None = None
         self.log = workdir / "broker.out"
+        if reuse:
+            props = dict(
+                line.split("=", 1) for line in self.config.read_text().splitlines() if "=" in line and line[0] != "#"
+            )
+            ports = dict(
+                (name, int(address.rsplit(":", 1)[1]))
+                for name, address in (item.split("://", 1) for item in props["listeners"].split(","))
+            )
+            self.port, self.controller_port = ports["PLAINTEXT"], ports["CONTROLLER"]
+        else:
+            self.port = free_port()
+            self.controller_port = free_port()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        if reuse:
+            props.update(extra_props or {})
+            self._write_config(props)
+            return
         props = {
             "process.roles": "broker,controller",
             "node.id": "1",
@@ -159,9 +178,11 @@ class KafkaBroker:
             "auto.create.topics.enable": "false",
         }
         props.update(extra_props or {})
-        self.config = workdir / "server.properties"
-        self.config.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+        self._write_config(props)
         self._format()
+
+    def _write_config(self, props: dict[str, str]) -> None:
+        self.config.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
 
     def _java(self, main: str, *args: str) -> list[str]:
         return [
