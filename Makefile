@@ -93,7 +93,8 @@ runbook: host-deps venv ## docs/ -> build/runbook.pdf (Markdown, WeasyPrint), ch
 sanity: venv ## ansible-test sanity, every test that applies, on this Python, in ansible-test's venvs
 	tools/sanity.sh
 
-unit: venv collection ## pure-logic unit tests
+unit: venv collection ## pure-logic unit tests, promtool's rule tests and config check included
+	@command -v promtool >/dev/null || { echo "promtool is missing (Debian package prometheus): run make host-deps" >&2; exit 1; }
 	pytest -q tests/unit
 
 # The collection tarball as Galaxy gets it: galaxy-importer (its own venv: it pins older

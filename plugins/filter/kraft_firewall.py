@@ -88,14 +88,16 @@ def _accept(ports, sources, comment):
 
 
 def kraft_firewall_rules(nodes, settings):
-    """The accept rules of one host's input chain, in order: ssh, clients, cluster, metrics, apps.
+    """The accept rules of one host's input chain, in order: ssh, clients, cluster, metrics, apps, monitoring.
 
     ``nodes`` are the Kafka nodes this host runs (none on an apps-only host).
     ``settings`` keys: ``ssh_port``, ``ssh_cidrs``, ``client_cidrs``,
     ``cluster_addresses``, ``internal_port_offset`` (empty or none without an
     internal listener), ``jmx_port`` and ``jmx_exporter_port`` (empty or none
     when off; node i of the host uses port + i), ``metrics_cidrs``,
-    ``app_ports`` (empty on a host without apps) and ``app_cidrs``.
+    ``app_ports`` (empty on a host without apps), ``app_cidrs``,
+    ``monitoring_ports`` (Prometheus and Alertmanager; empty on a host without
+    them) and ``monitoring_cidrs``.
     """
     nodes = list(nodes or [])
     client_ports = [n["client_port"] for n in nodes if n["broker"]]
@@ -113,6 +115,7 @@ def kraft_firewall_rules(nodes, settings):
     )
     rules += _accept(metrics_ports, settings.get("metrics_cidrs"), "metrics")
     rules += _accept(settings.get("app_ports"), settings.get("app_cidrs"), "apps")
+    rules += _accept(settings.get("monitoring_ports"), settings.get("monitoring_cidrs"), "monitoring")
     return rules
 
 

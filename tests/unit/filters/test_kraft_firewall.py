@@ -97,3 +97,11 @@ def test_internal_listener_ports_and_an_apps_only_host():
     )
     assert 'tcp dport { 9999, 10000, 7071, 7072 } ip saddr { 10.2.0.0/16 } accept comment "metrics"' in rules
     assert [r.split(" comment ")[1] for r in fw.kraft_firewall_rules([], RULES)] == ['"ssh"', '"ssh"', '"apps"']
+
+
+def test_a_monitoring_host_opens_prometheus_and_alertmanager_last():
+    rules = fw.kraft_firewall_rules(
+        [], {**RULES, "monitoring_ports": [9090, 9093], "monitoring_cidrs": ["10.4.0.0/16"]}
+    )
+    assert rules[-1] == 'tcp dport { 9090, 9093 } ip saddr { 10.4.0.0/16 } accept comment "monitoring"'
+    assert not any("monitoring" in r for r in fw.kraft_firewall_rules([], {**RULES, "monitoring_ports": []}))
