@@ -226,5 +226,9 @@ class KafkaBroker:
 
 
 def _cluster_id() -> str:
-    # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. Like Kafka's
+    # Uuid.randomUuid(), never one that starts with "-": StorageTool would read `-t -abc` as an option.
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id

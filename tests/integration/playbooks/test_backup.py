@@ -67,7 +67,12 @@ def stand_ins(tmp_path: Path, under_replicated: bool) -> dict:
 
 
 def run_backup(
-    tmp_path: Path, variables: dict, host_vars: dict | None = None, path_prefix: Path | None = None, *args: str
+    tmp_path: Path,
+    variables: dict,
+    host_vars: dict | None = None,
+    path_prefix: Path | None = None,
+    *args: str,
+    json_output: bool = False,
 ):
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
@@ -89,6 +94,8 @@ def run_backup(
     if path_prefix:
         path = f"{path_prefix}:{path}"
     env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "HOME": str(home), "PATH": path}
+    if json_output:
+        env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     return subprocess.run(
         [
             "ansible-playbook",
@@ -129,6 +136,28 @@ def dump_vars(kafka_broker, topic):
     return {"backup_topics": [topic], "backup_bootstrap_servers": [kafka_broker.bootstrap]}
 
 
+@pytest.fixture
+def several_topics(kafka_broker, topic_with_records):
+    """topic_with_records (5 records, 2 partitions), one with 3 records in 3 partitions, and an empty one."""
+    from kafka import KafkaProducer
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    more = [f"backup-{uuid.uuid4().hex[:10]}" for i in range(2)]
+    admin = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap, request_timeout_ms=15000)
+    admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1) for name in more])
+    admin.close()
+    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, acks="all")
+    for i in range(3):
+        producer.send(more[0], value=f"s{i}".encode(), partition=i)
+    producer.flush(30)
+    producer.close()
+    return [topic_with_records, *more]
+
+
+def topic_play(output: dict) -> dict:
+    return next(play for play in output["plays"] if play["play"]["name"] == "Back up topics")
+
+
 @pytest.mark.integration
 def test_default_backup_dir_is_outside_the_repository(tmp_path, kafka_broker, topic_with_records):
     before = set((REPO / "backups").rglob("*")) if (REPO / "backups").exists() else set()
@@ -139,6 +168,75 @@ def test_default_backup_dir_is_outside_the_repository(tmp_path, kafka_broker, to
     assert json.loads((stamp_dir / f"{topic_with_records}.meta.json").read_text())["records"] == 5
     after = set((REPO / "backups").rglob("*")) if (REPO / "backups").exists() else set()
     assert after == before
+
+
+@pytest.mark.integration
+def test_several_topics_are_one_module_call_and_one_transfer(tmp_path, kafka_broker, several_topics):
+    variables = {"backup_topics": several_topics, "backup_bootstrap_servers": [kafka_broker.bootstrap]}
+    result = run_backup(tmp_path, variables, json_output=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+    tasks = topic_play(json.loads(result.stdout))["tasks"]
+    # No task of the play loops over the topics, and the dump is one module run.
+    assert not [t["task"]["name"] for t in tasks if "results" in t["hosts"]["k1"]]
+    dumps = [t["hosts"]["k1"] for t in tasks if t["hosts"]["k1"].get("action") == "kafkaops.kraft.kafka_topic_backup"]
+    assert len(dumps) == 1
+    assert dumps[0]["summary"] == {"topics": 3, "partitions": 8, "records": 8}
+    stamp_dir = tmp_path / "home" / "kafkaops-backups" / "STAMP"
+    expected = sorted(f"{t}{ext}" for t in several_topics for ext in (".jsonl", ".meta.json"))
+    assert sorted(p.name for p in stamp_dir.iterdir()) == expected
+    assert sorted(p.name for p in (tmp_path / "remote" / "STAMP").iterdir()) == expected
+    metas = [json.loads((stamp_dir / f"{t}.meta.json").read_text()) for t in several_topics]
+    assert [(m["topic"], m["partitions"], m["records"]) for m in metas] == [
+        (several_topics[0], 2, 5),
+        (several_topics[1], 3, 3),
+        (several_topics[2], 3, 0),
+    ]
+    assert (stamp_dir / f"{several_topics[1]}.jsonl").read_text().count("\n") == 3
+
+    # restore.yml reads this layout: the partition count comes from the .meta.json beside the dump.
+    target = f"restored-{uuid.uuid4().hex[:10]}"
+    restored = subprocess.run(
+        [
+            "ansible-playbook",
+            "playbooks/restore.yml",
+            "-i",
+            str(tmp_path / "hosts.yml"),
+            "-e",
+            json.dumps(
+                {
+                    "restore_file": str(stamp_dir / f"{several_topics[1]}.jsonl"),
+                    "restore_topic": target,
+                    "restore_bootstrap_servers": [kafka_broker.bootstrap],
+                    "restore_admin_venv": str(Path(sys.executable).parent.parent),
+                    "restore_remote_dir": str(tmp_path / "upload"),
+                }
+            ),
+        ],
+        cwd=REPO,
+        env={
+            **os.environ,
+            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+            "HOME": str(tmp_path / "home"),
+            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert restored.returncode == 0, restored.stdout[-3000:]
+    assert f"3 record(s) restored into {target} (3 partitions)" in restored.stdout
+
+
+@pytest.mark.integration
+def test_a_missing_topic_fails_the_backup_before_anything_is_written(tmp_path, kafka_broker, topic_with_records):
+    gone = f"gone-{uuid.uuid4().hex[:10]}"
+    variables = {"backup_topics": [topic_with_records, gone], "backup_bootstrap_servers": [kafka_broker.bootstrap]}
+    result = run_backup(tmp_path, variables)
+    assert result.returncode != 0
+    assert f"topic(s) not found, nothing was dumped: {gone}" in result.stdout, result.stdout[-3000:]
+    assert list((tmp_path / "remote" / "STAMP").iterdir()) == []
+    assert list((tmp_path / "home" / "kafkaops-backups" / "STAMP").iterdir()) == []
 
 
 @pytest.mark.integration
@@ -204,6 +302,8 @@ def test_check_mode_writes_nothing_and_stops_nothing(tmp_path, kafka_broker, top
     host_vars = {"kafka_kraft_install_dir": str(fakes["install_dir"]), "kafka_kraft_client_port": listening_port}
     result = run_backup(tmp_path, variables, host_vars, fakes["bin"], "--check")
     assert result.returncode == 0, result.stdout[-3000:]
+    assert "Check mode: would dump at most 5 record(s) of 1 topic(s) (2 partitions)" in result.stdout
+    assert f"{topic_with_records}: 5 record(s), 2 partition(s)" in result.stdout
     assert not (tmp_path / "home" / "kafkaops-backups").exists()
     assert not (tmp_path / "remote").exists()
     calls = fakes["calls"].read_text().splitlines() if fakes["calls"].exists() else []
