@@ -114,7 +114,8 @@ def parse_run(output: str, task_name: str) -> dict:
             hosts = task["hosts"]
             changed += sum(1 for r in hosts.values() if r.get("changed"))
             failed += sum(1 for r in hosts.values() if r.get("failed"))
-            if task["task"]["name"] == task_name:
+            # A role's task is reported as "<role> : <name>".
+            if task["task"]["name"].rsplit(" : ", 1)[-1] == task_name:
                 task_s = _seconds(task["task"]["duration"])
                 ran = [r for r in hosts.values() if not r.get("skipped")]
                 results = ran[0] if ran else None
