@@ -17,12 +17,13 @@ import zipfile
 
 import httpx
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer
 from kafka.structs import OffsetAndMetadata
 from kafka_admin_helpers import describe, overrides
 
 from tests.integration.apps.support import AppProcess, create_topic, wait_for
 from tests.support.kafka_broker import KAFKA_NEXT_VERSION, KafkaBroker, dist
+from tests.support.records import produce_per_partition
 
 pytestmark = pytest.mark.integration
 TOPIC = "kafkaops.kraft.kafka_topic"
@@ -93,12 +94,7 @@ def test_kafka_topic_creates_then_changes_nothing(ansible_module, admin, topic_n
 
 def test_kafka_consumer_lag_counts_n_minus_m(ansible_module, admin, kafka_broker, topic_name):
     admin.create_topics({topic_name: {"num_partitions": 2, "replication_factor": 1}}, wait_for_metadata=True)
-    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, acks="all")
-    for partition, count in {0: 12, 1: 8}.items():
-        for i in range(count):
-            producer.send(topic_name, f"m{i}".encode(), partition=partition)
-    producer.flush()
-    producer.close()
+    produce_per_partition(kafka_broker.bootstrap, topic_name, {0: 12, 1: 8})
     group = f"{topic_name}-group"
     consumer = KafkaConsumer(
         topic_name,

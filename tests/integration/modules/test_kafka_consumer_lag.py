@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer
 from kafka.structs import OffsetAndMetadata
+
+from tests.support.records import produce_per_partition
 
 pytestmark = pytest.mark.integration
 LAG = "kafkaops.kraft.kafka_consumer_lag"
@@ -19,12 +21,7 @@ CONSUMED = 7  # M
 def lagging_group(kafka_broker, admin, topic_name):
     """Produce N, consume and commit exactly M with a live member; yields (topic, group, consumer, committed)."""
     admin.create_topics({topic_name: {"num_partitions": 2, "replication_factor": 1}}, wait_for_metadata=True)
-    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, acks="all")
-    for partition, count in PRODUCED.items():
-        for i in range(count):
-            producer.send(topic_name, f"m{i}".encode(), partition=partition)
-    producer.flush()
-    producer.close()
+    produce_per_partition(kafka_broker.bootstrap, topic_name, PRODUCED)
 
     group = f"{topic_name}-group"
     consumer = KafkaConsumer(

@@ -17,7 +17,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer
+
+from tests.support.records import produce_per_partition
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
@@ -59,11 +61,7 @@ def scrape(url):
 
 def test_lag_of_a_group_whose_consumer_is_gone_and_log_dir_usage(kafka_broker, admin, topic_name, exporter):
     admin.create_topics({topic_name: {"num_partitions": 2, "replication_factor": 1}}, wait_for_metadata=True)
-    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, acks="all")
-    for i in range(10):
-        producer.send(topic_name, f"m{i}".encode(), partition=i % 2)
-    producer.flush()
-    producer.close()
+    produce_per_partition(kafka_broker.bootstrap, topic_name, {0: 5, 1: 5})
     group = f"{topic_name}-group"
     consumer = KafkaConsumer(
         topic_name,
