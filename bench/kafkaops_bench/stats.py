@@ -33,6 +33,8 @@ def fmt(value: float, digits: int = 2) -> str:
         return "n/a"
     if abs(value) >= 1000:
         return f"{value:,.0f}"
+    if 0 < abs(value) < 0.01:  # a ratio like 1/400 keeps two significant digits, not "0.00"
+        return f"{value:.2g}"
     return f"{value:.{digits}f}"
 
 

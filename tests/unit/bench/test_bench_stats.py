@@ -28,6 +28,7 @@ def test_ratios_pair_each_run_with_its_own_baseline():
 def test_table_cell_and_markdown():
     assert stats.mmm(stats.summary([0.5, 0.4, 0.6])) == "0.50 (0.40\u20130.60)"
     assert stats.mmm(stats.summary([12345.0]), 0) == "12,345"
+    assert stats.fmt(0.0023) == "0.0023"  # a small ratio keeps its digits
     assert report.table([["P1", "0.5"]], ["#", "ratio"]).splitlines() == ["| # | ratio |", "|---|---|", "| P1 | 0.5 |"]
 
 
