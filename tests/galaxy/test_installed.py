@@ -52,7 +52,7 @@ def run(installed, *argv):
 def shipped_playbooks(root: Path) -> list[str]:
     """FQCN of each playbooks/*.yml, and the paths of the top-level playbooks that import them."""
     fqcns = [f"{FQCN}.{p.stem}" for p in sorted((root / "playbooks").glob("*.yml"))]
-    return fqcns + [str(root / name) for name in ("site.yml", "rebalance.yml")]
+    return fqcns + [str(root / name) for name in ("site.yml", "rebalance.yml", "decommission.yml")]
 
 
 def test_the_installed_copy_is_the_one_found(installed):

@@ -16,7 +16,7 @@ import pytest
 # Top-level entries a user of the collection needs.
 ALLOWED_TOP = {
     "MANIFEST.json", "FILES.json", "README.md", "LICENSE", "CHANGELOG.md",
-    "changelogs", "docs", "meta", "plugins", "roles", "playbooks", "site.yml", "rebalance.yml",
+    "changelogs", "docs", "meta", "plugins", "roles", "playbooks", "site.yml", "rebalance.yml", "decommission.yml",
     "apps",  # the FastAPI apps the fastapi_* roles deploy
     "inventories",  # the GCP example inventory
 }  # fmt: skip

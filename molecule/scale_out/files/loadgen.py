@@ -8,7 +8,8 @@ consume: read the topic from the beginning to its end offsets in a group,
 compare: whether two backup dumps hold the same records per partition, in order.
 watch:   sample list_partition_reassignments until a stop file appears and write
          the most partition movements seen per broker (a movement counts against
-         every broker it adds or removes a replica on) to --out.
+         every broker it adds or removes a replica on) to --out; with --quorum,
+         also the KRaft quorum's leader and voters at each sample.
 Every subcommand prints one JSON summary line.
 """
 
@@ -104,6 +105,8 @@ def consume(args):
     return {
         "records": records,
         "distinct_ids": len(seen),
+        # Every id is sent once: a record beyond the distinct ids is a duplicate.
+        "duplicates": records - len(seen),
         "expected": len(expected),
         "found": len(expected) - len(missing),
         "missing": len(missing),
@@ -137,8 +140,28 @@ def watch(args):
     admin = KafkaAdminClient(bootstrap_servers=args.bootstrap.split(","), request_timeout_ms=10000)
     samples = busy = errors = 0
     peak, most_partitions, first_busy = {}, 0, []
+    quorum_samples = leaderless = 0
+    gap_start, longest_gap = None, 0.0
+    leaders, voter_sets, last_voters = set(), set(), []
     started = time.monotonic()
     while not (args.stop_file and os.path.exists(args.stop_file)) and time.monotonic() - started < args.max_seconds:
+        if args.quorum:
+            try:
+                partition = admin.describe_metadata_quorum()["topics"][0]["partitions"][0]
+                leader = partition.get("leader_id")
+                last_voters = sorted(v["replica_id"] for v in partition.get("current_voters") or [])
+                voter_sets.add(tuple(last_voters))
+            except Exception:  # noqa: BLE001 - no answer counts as no leader
+                leader = None
+            quorum_samples += 1
+            now = time.monotonic()
+            if leader is None or leader < 0:
+                leaderless += 1
+                gap_start = now if gap_start is None else gap_start
+                longest_gap = max(longest_gap, now - gap_start)
+            else:
+                leaders.add(leader)
+                gap_start = None
         try:
             ongoing = admin.list_partition_reassignments()
         except Exception as exc:  # noqa: BLE001 - a failed sample is counted, not fatal
@@ -170,6 +193,15 @@ def watch(args):
         "max_partitions": most_partitions,
         "first_busy": first_busy,
     }
+    if args.quorum:
+        summary.update(
+            quorum_samples=quorum_samples,
+            leaderless_samples=leaderless,
+            longest_leaderless_s=round(longest_gap, 1),
+            leaders=sorted(leaders),
+            voter_sets=sorted(list(v) for v in voter_sets),
+            last_voters=last_voters,
+        )
     with open(args.out, "w") as out:
         json.dump(summary, out)
     return {k: v for k, v in summary.items() if k != "first_busy"}
@@ -191,6 +223,7 @@ def main():
     parser.add_argument("--expect", nargs="*", default=[])
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--interval", type=float, default=0.2)
+    parser.add_argument("--quorum", action="store_true", help="watch: also sample the quorum leader and voters")
     args = parser.parse_args()
     commands = {"produce": produce, "stream": stream, "consume": consume, "compare": compare, "watch": watch}
     result = commands[args.command](args)
