@@ -18,10 +18,10 @@ __metaclass__ = type
 from ansible_collections.kafkaops.kraft.plugins.module_utils.health import (
     health_problems,
     partition_health,
-    quorum_summary,
+    read_cluster_state,
 )
 from ansible_collections.kafkaops.kraft.plugins.module_utils.kafka_client import KafkaModuleError
-from ansible_collections.kafkaops.kraft.plugins.module_utils.topic import is_internal, parse_topic
+from ansible_collections.kafkaops.kraft.plugins.module_utils.topic import is_internal
 
 MIN_ISR = "min.insync.replicas"
 
@@ -202,17 +202,8 @@ def read_cluster(admin):
     every topic (internal ones included) with its partitions and effective min.insync.replicas."""
     from kafka.admin import ConfigResource
 
-    cluster = admin.describe_cluster()
-    live = sorted(b["broker_id"] for b in cluster["brokers"] if not b.get("is_fenced"))
-    quorum = quorum_summary(admin.describe_metadata_quorum())
-    topics = [parse_topic(m) for m in admin.describe_topics() if not m.get("error_code")]
-    adding = dict(
-        ((tp.topic, tp.partition), info.get("adding_replicas") or [])
-        for tp, info in admin.list_partition_reassignments().items()
-    )
-    for topic in topics:
-        for p in topic["partitions"]:
-            p["adding"] = adding.get((topic["name"], p["partition"]), [])
+    state = read_cluster_state(admin)
+    topics = state["topics"]
     configs = {}
     if topics:
         described = admin.describe_configs([ConfigResource("TOPIC", t["name"]) for t in topics], config_filter="all")
@@ -220,13 +211,13 @@ def read_cluster(admin):
             configs[name] = dict((k, v["value"]) for k, v in entries.items())
     urp, offline = partition_health(topics)
     return dict(
-        brokers=live,
-        quorum=quorum,
+        brokers=state["brokers"],
+        quorum=state["quorum"],
         topics=sorted(topics, key=lambda t: t["name"]),
         configs=configs,
         under_replicated=urp,
         offline=offline,
-        ongoing=len(adding),
+        ongoing=state["ongoing"],
     )
 
 

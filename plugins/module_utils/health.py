@@ -146,8 +146,9 @@ def health_problems(expected_brokers, live_brokers, quorum, urp, offline, max_la
     return problems + quorum_problems(quorum, max_lag, expected_voters) + partition_problems(urp, offline)
 
 
-def read_health(admin):
-    """The Admin API front end: brokers, quorum, partitions and ongoing reassignments from a KafkaAdminClient."""
+def read_cluster_state(admin):
+    """Live brokers, the cluster id, the quorum, and every topic (internal ones included) with each
+    partition's ``adding`` replicas of an ongoing reassignment, from a KafkaAdminClient."""
     cluster = admin.describe_cluster()
     live = sorted(b["broker_id"] for b in cluster["brokers"] if not b.get("is_fenced"))
     quorum = quorum_summary(admin.describe_metadata_quorum())
@@ -159,11 +160,18 @@ def read_health(admin):
     for topic in topics:
         for p in topic["partitions"]:
             p["adding"] = adding.get((topic["name"], p["partition"]), [])
+    return dict(cluster_id=cluster.get("cluster_id"), brokers=live, quorum=quorum, topics=topics, ongoing=len(adding))
+
+
+def read_health(admin):
+    """The Admin API front end: brokers, quorum, partitions and ongoing reassignments from a KafkaAdminClient."""
+    state = read_cluster_state(admin)
+    topics = state["topics"]
     urp, offline = partition_health(topics)
     return dict(
-        cluster_id=cluster.get("cluster_id"),
-        brokers=live,
-        quorum=quorum,
+        cluster_id=state["cluster_id"],
+        brokers=state["brokers"],
+        quorum=state["quorum"],
         topics=len(topics),
         partitions=sum(len(t["partitions"]) for t in topics),
         under_replicated=urp,
