@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.playbook import run_playbook, venv_path
+
 VENV_PYTHON = Path(sys.executable)
 
 
@@ -41,29 +40,24 @@ def _run_module(tmp_path: Path, module: str, args: dict, check=False, diff=False
     ]
     playbook = tmp_path / f"play-{uuid.uuid4().hex[:8]}.json"
     playbook.write_text(json.dumps(play))
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-        PATH=f"{VENV_PYTHON.parent}:{os.environ['PATH']}",
-    )
-    cmd = [
-        str(VENV_PYTHON.parent / "ansible-playbook"),
+    proc = run_playbook(
         "-i",
         "localhost,",
         "-c",
         "local",
         "-e",
         f"ansible_python_interpreter={python or VENV_PYTHON}",
-        str(playbook),
-    ]
-    if check:
-        cmd.append("--check")
-    if diff:
-        cmd.append("--diff")
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180, check=False)
+        playbook,
+        *(["--check"] if check else []),
+        *(["--diff"] if diff else []),
+        env={
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+            "PATH": venv_path(),
+        },
+        json_output=True,
+        timeout=180,
+    )
     try:
         output = json.loads(proc.stdout)
         result = output["plays"][0]["tasks"][0]["hosts"]["localhost"]

@@ -9,9 +9,7 @@ the credentials the module writes are the ones clients log in with.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 import time
 import uuid
@@ -21,7 +19,8 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaTimeoutError, SaslAuthenticationFailedError
 from kafka_admin_helpers import free_port, wait_for
 
-from tests.support.kafka_broker import REPO, KafkaBroker, wait_port
+from tests.support.kafka_broker import KafkaBroker, wait_port
+from tests.support.playbook import run_playbook, venv_path
 
 pytestmark = pytest.mark.integration
 USER = "kafkaops.kraft.kafka_user"
@@ -227,16 +226,7 @@ def test_passwords_never_reach_the_output_at_vvv(kafka_broker, tmp_path, names):
     ]
     playbook = tmp_path / "vvv.json"
     playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
-    venv_bin = os.path.dirname(sys.executable)
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
-        ANSIBLE_NOCOLOR="1",
-        PATH=f"{venv_bin}:{os.environ['PATH']}",
-    )
-    cmd = [
-        os.path.join(venv_bin, "ansible-playbook"),
+    proc = run_playbook(
         "-vvv",
         "--diff",
         "-i",
@@ -245,9 +235,9 @@ def test_passwords_never_reach_the_output_at_vvv(kafka_broker, tmp_path, names):
         "local",
         "-e",
         f"ansible_python_interpreter={sys.executable}",
-        str(playbook),
-    ]
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+        playbook,
+        env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default", "ANSIBLE_NOCOLOR": "1", "PATH": venv_path()},
+    )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     # The tasks really ran: the diff lines and the refusal are in the output.

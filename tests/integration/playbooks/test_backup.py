@@ -11,9 +11,7 @@ directory (~/kafkaops-backups) is too.
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.inventory import write_single_node_inventory
+from tests.support.playbook import run_playbook, venv_path
 
 REPO = Path(__file__).resolve().parents[3]
 HEALTHY_QUORUM = (
@@ -90,28 +89,16 @@ def run_backup(
         "backup_stamp": "STAMP",
         **variables,
     }
-    path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
-    if path_prefix:
-        path = f"{path_prefix}:{path}"
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "HOME": str(home), "PATH": path}
-    if json_output:
-        env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
-    return subprocess.run(
-        [
-            "ansible-playbook",
-            "playbooks/backup.yml",
-            "-i",
-            str(tmp_path / "hosts.yml"),
-            "-e",
-            json.dumps(variables),
-            *args,
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    path = venv_path(*([path_prefix] if path_prefix else []))
+    return run_playbook(
+        "playbooks/backup.yml",
+        "-i",
+        tmp_path / "hosts.yml",
+        "-e",
+        json.dumps(variables),
+        *args,
+        env={"HOME": str(home), "PATH": path},
+        json_output=json_output,
     )
 
 
@@ -195,34 +182,21 @@ def test_several_topics_are_one_module_call_and_one_transfer(tmp_path, kafka_bro
 
     # restore.yml reads this layout: the partition count comes from the .meta.json beside the dump.
     target = f"restored-{uuid.uuid4().hex[:10]}"
-    restored = subprocess.run(
-        [
-            "ansible-playbook",
-            "playbooks/restore.yml",
-            "-i",
-            str(tmp_path / "hosts.yml"),
-            "-e",
-            json.dumps(
-                {
-                    "restore_file": str(stamp_dir / f"{several_topics[1]}.jsonl"),
-                    "restore_topic": target,
-                    "restore_bootstrap_servers": [kafka_broker.bootstrap],
-                    "restore_admin_venv": str(Path(sys.executable).parent.parent),
-                    "restore_remote_dir": str(tmp_path / "upload"),
-                }
-            ),
-        ],
-        cwd=REPO,
-        env={
-            **os.environ,
-            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-            "HOME": str(tmp_path / "home"),
-            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    restored = run_playbook(
+        "playbooks/restore.yml",
+        "-i",
+        tmp_path / "hosts.yml",
+        "-e",
+        json.dumps(
+            {
+                "restore_file": str(stamp_dir / f"{several_topics[1]}.jsonl"),
+                "restore_topic": target,
+                "restore_bootstrap_servers": [kafka_broker.bootstrap],
+                "restore_admin_venv": str(Path(sys.executable).parent.parent),
+                "restore_remote_dir": str(tmp_path / "upload"),
+            }
+        ),
+        env={"HOME": str(tmp_path / "home"), "PATH": venv_path()},
     )
     assert restored.returncode == 0, restored.stdout[-3000:]
     assert f"3 record(s) restored into {target} (3 partitions)" in restored.stdout

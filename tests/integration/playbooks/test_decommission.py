@@ -8,7 +8,6 @@ test's own Python, which has kafka-python; nothing is installed.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -17,8 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.playbook import recap_counts, run_playbook, venv_path
+
 pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[3]
 
 
 def run_decommission(tmp_path: Path, broker, node_ids, other_id: int, check: bool) -> subprocess.CompletedProcess:
@@ -48,32 +48,15 @@ def run_decommission(tmp_path: Path, broker, node_ids, other_id: int, check: boo
         "kafka_decommission_install_client": False,
         "rebalance_admin_venv": str(Path(sys.executable).parent.parent),
     }
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-    }
-    return subprocess.run(
-        [
-            "ansible-playbook",
-            "playbooks/decommission.yml",
-            "-i",
-            str(tmp_path / "hosts.yml"),
-            "-e",
-            json.dumps(variables),
-        ]
-        + (["--check"] if check else []),
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    return run_playbook(
+        "playbooks/decommission.yml",
+        "-i",
+        tmp_path / "hosts.yml",
+        "-e",
+        json.dumps(variables),
+        *(["--check"] if check else []),
+        env={"PATH": venv_path()},
     )
-
-
-def changed_counts(stdout: str) -> dict:
-    return {host: int(n) for host, n in re.findall(r"^(\S+)\s*:\s*ok=\d+\s+changed=(\d+)", stdout, re.M)}
 
 
 def test_check_mode_prints_the_plan_and_the_inventory_edits_and_changes_nothing(tmp_path, kafka_broker):
@@ -86,7 +69,7 @@ def test_check_mode_prints_the_plan_and_the_inventory_edits_and_changes_nothing(
     assert "brokers after: 1;" in flat and "replicas on the retiring nodes: {'7': 0}" in flat
     assert "k9: remove the host from the kafka, kafka_brokers and kafka_controllers groups" in flat
     assert "Stop and disable the nodes' services" not in out
-    counts = changed_counts(out)
+    counts = {host: recap["changed"] for host, recap in recap_counts(out).items()}
     assert counts and set(counts.values()) == {0}, out[-2000:]
 
 

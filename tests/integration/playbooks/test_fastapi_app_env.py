@@ -6,14 +6,14 @@ tmp_path (no ports: the restart handler has nothing to restart).
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.support.playbook import json_report, run_playbook
 
 REPO = Path(__file__).resolve().parents[3]
 if str(REPO / "apps") not in sys.path:
@@ -56,16 +56,7 @@ def run_role_tasks(tmp_path: Path, tasks_from: str, extra: dict) -> subprocess.C
     ]
     path = tmp_path / "play.yml"
     path.write_text(yaml.safe_dump(playbook, allow_unicode=True), encoding="utf-8")
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
-    return subprocess.run(
-        ["ansible-playbook", str(path), "-i", "localhost,", "-c", "local"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_playbook(path, "-i", "localhost,", "-c", "local", json_output=True)
 
 
 def render_env(tmp_path: Path, extra: dict) -> tuple[Path, subprocess.CompletedProcess]:
@@ -75,7 +66,7 @@ def render_env(tmp_path: Path, extra: dict) -> tuple[Path, subprocess.CompletedP
 
 
 def template_changed(result: subprocess.CompletedProcess) -> bool:
-    report = json.loads(result.stdout[result.stdout.index("{") :])
+    report = json_report(result)
     for play in report["plays"]:
         for task in play["tasks"]:
             if task["task"]["name"].endswith("Template the .env file"):

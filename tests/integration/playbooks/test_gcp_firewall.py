@@ -8,30 +8,21 @@ rules the play would create, with their ports, are what is tested.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.playbook import run_playbook
+
 GOOD = {"gcp_project": "p", "gcp_source_ranges": ["203.0.113.0/24"], "gcp_target_tags": ["kafkaops"]}
 
 
 def run(tmp_path: Path, variables: dict, inventory: dict | None = None) -> subprocess.CompletedProcess:
     path = tmp_path / "hosts.yml"
     path.write_text(yaml.safe_dump(inventory or {"all": {"hosts": {}}}))
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")}
-    return subprocess.run(
-        ["ansible-playbook", "playbooks/gcp_firewall.yml", "--check", "-i", str(path), "-e", json.dumps(variables)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_playbook("playbooks/gcp_firewall.yml", "--check", "-i", path, "-e", json.dumps(variables), timeout=120)
 
 
 @pytest.mark.integration

@@ -6,15 +6,13 @@ is written), on localhost with a local connection.
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.playbook import json_report, run_playbook
 
 
 def run_jmx_check(tmp_path: Path, variables: dict) -> subprocess.CompletedProcess:
@@ -33,20 +31,11 @@ def run_jmx_check(tmp_path: Path, variables: dict) -> subprocess.CompletedProces
     ]
     path = tmp_path / "jmx.yml"
     path.write_text(yaml.safe_dump(playbook))
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
-    return subprocess.run(
-        ["ansible-playbook", str(path), "-i", "localhost,", "-c", "local", "--check"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_playbook(path, "-i", "localhost,", "-c", "local", "--check", json_output=True)
 
 
 def first_failure(result: subprocess.CompletedProcess) -> str:
-    report = json.loads(result.stdout[result.stdout.index("{") :])
+    report = json_report(result)
     for play in report["plays"]:
         for task in play["tasks"]:
             for res in task["hosts"].values():

@@ -6,15 +6,13 @@ a failing check proves nothing was changed: no install task ever ran.
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.playbook import json_report, run_playbook
 
 
 def run_preflight(tmp_path: Path, hosts: dict, group_vars: dict | None = None) -> subprocess.CompletedProcess:
@@ -40,20 +38,11 @@ def run_preflight(tmp_path: Path, hosts: dict, group_vars: dict | None = None) -
     }
     path = tmp_path / "hosts.yml"
     path.write_text(yaml.safe_dump(inventory))
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
-    return subprocess.run(
-        ["ansible-playbook", "playbooks/site.yml", "-i", str(path), "--tags", "kafka_kraft_preflight"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_playbook("playbooks/site.yml", "-i", path, "--tags", "kafka_kraft_preflight", json_output=True)
 
 
 def failures(result: subprocess.CompletedProcess) -> list[str]:
-    report = json.loads(result.stdout[result.stdout.index("{") :])
+    report = json_report(result)
     msgs = []
     for play in report["plays"]:
         for task in play["tasks"]:

@@ -7,14 +7,14 @@ cluster-id and quorum-guard task files run, against temporary directories.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.playbook import run_playbook
+
 CLUSTER_ID = "MkU3OEVBNTcwNTJENDM2Qg"
 
 
@@ -59,16 +59,7 @@ def run_guard(tmp_path: Path, controllers: dict, extra: dict | None = None) -> s
         }
     ]
     (tmp_path / "guard.yml").write_text(yaml.safe_dump(playbook))
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")}
-    return subprocess.run(
-        ["ansible-playbook", str(tmp_path / "guard.yml"), "-i", str(tmp_path / "hosts.yml")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_playbook(tmp_path / "guard.yml", "-i", tmp_path / "hosts.yml")
 
 
 @pytest.mark.integration

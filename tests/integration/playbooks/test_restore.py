@@ -8,7 +8,6 @@ test's own Python, which has kafka-python.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -17,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.inventory import write_single_node_inventory
+from tests.support.playbook import run_playbook, venv_path
 
-REPO = Path(__file__).resolve().parents[3]
 DUMP_PARTITIONS = 4
 
 
@@ -56,20 +55,14 @@ def run_restore(
         "restore_remote_dir": str(tmp_path / "upload"),
         **extra,
     }
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-    }
-    return subprocess.run(
-        ["ansible-playbook", "playbooks/restore.yml", "-i", str(tmp_path / "hosts.yml"), "-e", json.dumps(variables)]
-        + (["--check"] if check else []),
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    return run_playbook(
+        "playbooks/restore.yml",
+        "-i",
+        tmp_path / "hosts.yml",
+        "-e",
+        json.dumps(variables),
+        *(["--check"] if check else []),
+        env={"PATH": venv_path()},
     )
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.playbook import run_playbook
+
 REPO = Path(__file__).resolve().parents[3]
 IMAGE = "localhost/kafkaops-debian:bookworm"
 KAFKA_MAX = 4.5
@@ -135,16 +137,7 @@ def render(work: Path) -> Path:
         (work / f"{scenario}.yml").write_text(yaml.safe_dump(inventory))
         for host in [*hosts, f"{scenario}-apps"]:
             (out / scenario / host).mkdir(parents=True)
-        env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_ROLES_PATH": str(roles)}
-        result = subprocess.run(
-            ["ansible-playbook", str(work / "site.yml"), "-i", str(work / f"{scenario}.yml")],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        result = run_playbook(work / "site.yml", "-i", work / f"{scenario}.yml", env={"ANSIBLE_ROLES_PATH": str(roles)})
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
         # systemd scores and verifies instances, not template units.
         for template in (out / scenario / f"{scenario}-apps").glob("*@.service"):

@@ -8,7 +8,6 @@ of the password lookup), on a fresh controller and on one whose PKI exists.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -16,8 +15,7 @@ import pytest
 import yaml
 
 from tests.support.inventory import write_single_node_inventory
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.playbook import run_playbook
 
 
 def run_tls(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
@@ -41,16 +39,7 @@ def run_tls(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
         }
     ]
     (tmp_path / "tls.yml").write_text(yaml.safe_dump(playbook))
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")}
-    return subprocess.run(
-        ["ansible-playbook", str(tmp_path / "tls.yml"), "-i", str(tmp_path / "hosts.yml"), *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_playbook(tmp_path / "tls.yml", "-i", tmp_path / "hosts.yml", *args)
 
 
 def snapshot(root: Path) -> dict:

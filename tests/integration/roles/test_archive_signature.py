@@ -10,7 +10,6 @@ the published digest, so only the signature check can catch a swapped archive.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import shutil
 import subprocess
@@ -22,7 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.playbook import json_report, run_playbook
+
 VERSION = "9.9.1"
 NAME = f"kafka_2.13-{VERSION}.tgz"
 
@@ -114,17 +114,10 @@ def download(release, tmp_path: Path, case: str, check: bool = False, **variable
     ]
     playbook = tmp_path / "download.yml"
     playbook.write_text(yaml.safe_dump(play))
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
-    result = subprocess.run(
-        ["ansible-playbook", str(playbook), "-i", "localhost,", "-c", "local", *(["--check"] if check else [])],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    result = run_playbook(
+        playbook, "-i", "localhost,", "-c", "local", *(["--check"] if check else []), json_output=True
     )
-    report = json.loads(result.stdout[result.stdout.index("{") :])
+    report = json_report(result)
     failures = [
         " ".join(str(res.get("msg", "")).split())
         for play in report["plays"]

@@ -9,7 +9,6 @@ a distribution the lock lacks fails the run at pip check.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import zipfile
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.playbook import json_report, run_playbook
 
 # sniffio 1.3.1's py3-none-any wheel, the only file pip picks for any host.
 WHEEL = "sniffio-1.3.1-py3-none-any.whl"
@@ -82,18 +81,8 @@ def run_role(
     ]
     path = tmp / f"{name}.yml"
     path.write_text(yaml.safe_dump(playbook))
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
-    result = subprocess.run(
-        ["ansible-playbook", str(path), "-i", "localhost,", "-c", "local"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    report = json.loads(result.stdout[result.stdout.index("{") :])
-    return result, report
+    result = run_playbook(path, "-i", "localhost,", "-c", "local", json_output=True)
+    return result, json_report(result)
 
 
 def failures(report: dict) -> str:

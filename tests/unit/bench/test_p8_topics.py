@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
 
 import pytest
 import yaml
 from ansible_collections.kafkaops.kraft.plugins.modules import kafka_topic
 from kafkaops_bench import __main__ as entry
 from kafkaops_bench import lab, report, topics
+
+from tests.support.playbook import run_playbook
 
 MODULE_OPTIONS = set(yaml.safe_load(kafka_topic.DOCUMENTATION)["options"]) | {
     "bootstrap_servers",
@@ -53,15 +53,7 @@ def test_generated_playbooks_pass_syntax_check(tmp_path, shape):
     vars_file.write_text(json.dumps({"kafka_topic_topics": topics.topic_defs(3)}))
     path = tmp_path / "play.json"
     path.write_text(json.dumps(topics.playbook(shape, str(vars_file))))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(lab.REPO / "ansible.cfg"))
-    proc = subprocess.run(
-        ["ansible-playbook", "--syntax-check", str(path), "-i", "inventories/lab"],
-        cwd=lab.REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = run_playbook("--syntax-check", path, "-i", "inventories/lab")
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

@@ -2,11 +2,12 @@
 
 import importlib.util
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleFilterError
+
+from tests.support.playbook import run_playbook
 
 ROOT = Path(__file__).resolve().parents[3]
 _spec = importlib.util.spec_from_file_location("kraft_topic", ROOT / "plugins" / "filter" / "kraft_topic.py")
@@ -74,10 +75,5 @@ def test_a_thousand_topics_in_one_task(tmp_path):
     ]
     path = tmp_path / "play.json"
     path.write_text(json.dumps(play))
-    subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", "-c", "local", str(path)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    result = run_playbook("-i", "localhost,", "-c", "local", path, timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
