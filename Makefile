@@ -9,12 +9,10 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/tools/containers.conf
 KAFKA_VERSION ?= 3.9.1
-# The version Molecule's single_vm scenario starts on before upgrading.
-KAFKA_PREVIOUS_VERSION ?= 3.9.0
-# The 4.x release the integration tests also run a fresh broker of (tests/support/kafka_broker.py reads it).
+# The 4.x release the integration tests also run a fresh broker of (tests/support/kafka_broker.py reads it),
+# and Molecule's single_vm scenario upgrades to (molecule/single_vm).
 export KAFKA_NEXT_VERSION ?= 4.4.0
 ARCHIVE     := build/dist/kafka_2.13-$(KAFKA_VERSION).tgz
-PREVIOUS_ARCHIVE := build/dist/kafka_2.13-$(KAFKA_PREVIOUS_VERSION).tgz
 NEXT_ARCHIVE := build/dist/kafka_2.13-$(KAFKA_NEXT_VERSION).tgz
 COLLECTION  := build/collections/ansible_collections/kafkaops/kraft
 # Records the wall time of each `make test` step.
@@ -22,7 +20,7 @@ TIMINGS     := python3 tools/timings.py
 # Molecule scenarios that `make test` runs, in order.
 SCENARIOS   ?= default single_vm secure scale_out
 
-.PHONY: help setup host-deps venv collection archive previous-archive next-archive jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit integration molecule test bench bench-planner chaos lock-apps clean
+.PHONY: help setup host-deps venv collection archive next-archive jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit integration molecule test bench bench-planner chaos lock-apps clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -48,11 +46,7 @@ archive: $(ARCHIVE) ## Kafka distribution archive from the release jars (cached)
 $(ARCHIVE):
 	tools/build-kafka-archive.sh $(KAFKA_VERSION)
 
-previous-archive: $(PREVIOUS_ARCHIVE) ## the previous Kafka release, for the upgrade test (cached)
-$(PREVIOUS_ARCHIVE):
-	tools/build-kafka-archive.sh $(KAFKA_PREVIOUS_VERSION)
-
-next-archive: $(NEXT_ARCHIVE) ## the 4.x release, for its integration tests (cached)
+next-archive: $(NEXT_ARCHIVE) ## the 4.x release, for its integration tests and the upgrade test (cached)
 $(NEXT_ARCHIVE):
 	tools/build-kafka-archive.sh $(KAFKA_NEXT_VERSION)
 
@@ -123,11 +117,11 @@ INTEGRATION_WORKERS ?= 2
 integration: setup next-archive ## pytest against real Kafka brokers (3.x and 4.x), real HTTP and a real browser
 	pytest -q --durations=12 -n $(INTEGRATION_WORKERS) --dist loadfile tests/integration
 
-molecule: setup previous-archive image ## every Molecule scenario
+molecule: setup next-archive image ## every Molecule scenario
 	for s in $(SCENARIOS); do $(TIMINGS) run "molecule $$s" -- molecule test -s $$s; done
 
 # Each step is timed (tools/timings.py); the table prints at the end, on failure too.
-TEST_STEPS := setup previous-archive lint galaxy sanity runbook unit integration molecule
+TEST_STEPS := setup next-archive lint galaxy sanity runbook unit integration molecule
 test: ## everything CI runs, then the time each step took
 	@$(TIMINGS) reset
 	@rc=0; for step in $(TEST_STEPS); do \
