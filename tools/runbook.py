@@ -33,11 +33,13 @@ th, td { border: 0.5pt solid #aaa; padding: 2pt 3pt; vertical-align: top; overfl
 th { background: #eee; }
 td code { overflow-wrap: anywhere; }  /* long identifiers wrap; words and short cells stay whole */
 a { color: #124; text-decoration: none; }
+img { max-width: 100%; border: 0.5pt solid #aaa; }
 .cover h1 { font-size: 24pt; margin-top: 60mm; }
 .cover li { margin: 2pt 0; }
 """
 
 _HREF = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
+_IMG_SRC = re.compile(r'(<img [^>]*src=")([^":]+)(")')
 
 
 def page_id(page: Path, docs: Path) -> str:
@@ -69,6 +71,11 @@ def rewrite_links(body: str, page: Path, ids: dict[Path, str]) -> str:
     return _HREF.sub(repl, body)
 
 
+def embed_images(body: str, page: Path) -> str:
+    """Relative image paths become file URLs: WeasyPrint reads the HTML from build/, not from docs/."""
+    return _IMG_SRC.sub(lambda m: m.group(1) + (page.parent / m.group(2)).resolve().as_uri() + m.group(3), body)
+
+
 def render_page(page: Path, ids: dict[Path, str]) -> str:
     """One docs page as an HTML section; heading ids are prefixed with the page's id so they stay unique."""
     converter = markdown.Markdown(
@@ -76,7 +83,7 @@ def render_page(page: Path, ids: dict[Path, str]) -> str:
         extension_configs={"toc": {"slugify": _slugify(ids[page])}},
     )
     body = converter.convert(page.read_text())
-    return f'<section class="page" id="{ids[page]}">\n{rewrite_links(body, page, ids)}\n</section>'
+    return f'<section class="page" id="{ids[page]}">\n{embed_images(rewrite_links(body, page, ids), page)}\n</section>'
 
 
 def render_html(pages: list[Path], docs: Path, heading: str) -> str:

@@ -62,6 +62,26 @@ def run(host, cmd: str, timeout_s: float = 0, pattern: str | None = None):
         time.sleep(2)
 
 
+def until(what: str, check, timeout: float, interval: float = 1.0):
+    """check()'s first truthy value; fails naming what did not happen within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            assert value, f"{what}: not within {timeout:.0f}s"
+            return value
+        time.sleep(interval)
+
+
+def cluster_healthy(via) -> bool:
+    """Every node answers, no partition under-replicated or without a leader."""
+    for flag in ("--under-replicated-partitions", "--unavailable-partitions"):
+        out = via.run(f"{BIN}/kafka-topics.sh --bootstrap-server localhost:9092 --describe {flag}")
+        if out.rc != 0 or out.stdout.strip():
+            return False
+    return True
+
+
 def quorum_status(host, bootstrap: str = "localhost:9092") -> dict:
     out = run(host, f"{BIN}/kafka-metadata-quorum.sh --bootstrap-server {bootstrap} describe --status", 60, "LeaderId")
     assert out.rc == 0, out.stderr
@@ -113,3 +133,14 @@ def http(host, method: str, url: str, body: str | None = None, headers: dict | N
     assert result.rc == 0, result.stderr
     status, _sep, text = result.stdout.partition("\n")
     return int(status), text
+
+
+def http_json(host, *urls: str, timeout: float = 10) -> list:
+    """GET each URL from inside ``host`` in one python3 run; the decoded JSON bodies, in order."""
+    script = (
+        "import json, sys, urllib.request\n"
+        "print(json.dumps([json.load(urllib.request.urlopen(u, timeout=float(sys.argv[1]))) for u in sys.argv[2:]]))\n"
+    )
+    result = host.run("python3 -c %s %s" + " %s" * len(urls), script, str(timeout), *urls)
+    assert result.rc == 0, result.stderr
+    return json.loads(result.stdout)

@@ -152,8 +152,11 @@ class LagCollector:
             found, up = self.read(), 1
         except Exception as exc:  # noqa: BLE001 - a scrape reports the failure as kafka_up 0
             sys.stderr.write("kafkaops-lag-exporter: reading the cluster failed: %s: %s\n" % (type(exc).__name__, exc))
-            self._reset()
             found, up = [], 0
+        finally:
+            # A client per scrape: a long-lived one keeps the broker list of its last metadata refresh
+            # (up to 5 minutes old), and until then misses the groups and log dirs of a restarted broker.
+            self._reset()
         found.append(("lag_exporter_kafka_up", {}, up))
         found.append(("lag_exporter_scrape_seconds", {}, time.monotonic() - started))
         families = {}

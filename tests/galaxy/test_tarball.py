@@ -29,7 +29,7 @@ FORBIDDEN = [
     "*/__pycache__*", "*.pyc", "*/.pytest_cache*", "*/.ruff_cache*", "*/.ansible", "*/.ansible/*", "*.egg-info*",
     "*/tests", "*/tests/*", "*/bench", "*/bench/*", "*/results/*", "*/ansible_collections/*", "*/.git", "*/.git/*",
     "*/.venv*", "*/.env", "*.tar.gz", "*.tgz", "*.jar", "*/build", "*/build/*", "*/molecule", "*/molecule/*",
-    "*/artifacts/*",
+    "*/artifacts/*", "*/docs/images/*", "*.png",
 ]  # fmt: skip
 # The whole collection (apps included) packs to about 250 KiB; a stray cache,
 # result or nested collection pushes it well past these.

@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
+# The repository root, for tests.support (the dashboards' PromQL, the headless browser).
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 FIGURES: list[str] = []
 

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import testinfra
-from kraft_testlib import BIN, hosts, quorum_status
+from kraft_testlib import cluster_healthy, hosts, quorum_status, until
 
 KAFKA = hosts("kafka1", "kafka2", "kafka3")
 APPS = hosts("apps1")["apps1"]
@@ -53,29 +53,10 @@ def probe(method: str, url: str, body: str = "", timeout: float = 30) -> dict:
     return json.loads(out.stdout)
 
 
-def until(what: str, check, timeout: float, interval: float = 1.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, f"{what}: not within {timeout:.0f}s"
-            return value
-        time.sleep(interval)
-
-
 def on_all(command) -> list:
     """command(name, host) on the three Kafka hosts at once."""
     with ThreadPoolExecutor(len(KAFKA)) as pool:
         return list(pool.map(lambda item: command(*item), KAFKA.items()))
-
-
-def cluster_healthy(via) -> bool:
-    """Every node answers, no partition under-replicated or without a leader."""
-    for flag in ("--under-replicated-partitions", "--unavailable-partitions"):
-        out = via.run(f"{BIN}/kafka-topics.sh --bootstrap-server localhost:9092 --describe {flag}")
-        if out.rc != 0 or out.stdout.strip():
-            return False
-    return True
 
 
 def wait_healthy(via, timeout: float = 180) -> float:

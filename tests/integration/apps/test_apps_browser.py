@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.integration.apps.support import wait_for
+from tests.support import browser as support_browser
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -17,37 +16,16 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
 PAYLOADS = ["<img src=x onerror=alert(1)>", "<script>alert(2)</script>"]
 
 
 @pytest.fixture
 def browser():
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    if not support_browser.available():
         pytest.skip("Debian's chromium and chromium-driver are not installed")
-    profile = tempfile.mkdtemp(prefix="chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM  # with an explicit driver, Selenium Manager downloads nothing
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--window-size=1400,900",
-    ):
-        options.add_argument(arg)
-    options.unhandled_prompt_behavior = "ignore"  # leave any alert open so the test can see it
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with support_browser.chromium() as driver:
+        yield driver
 
 
 def no_alert(driver) -> bool:

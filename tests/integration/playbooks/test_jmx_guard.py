@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.playbook import json_report, run_playbook
+from tests.support.playbook import REPO, json_report, run_playbook
 
 
 def run_jmx_check(tmp_path: Path, variables: dict) -> subprocess.CompletedProcess:
@@ -34,14 +34,19 @@ def run_jmx_check(tmp_path: Path, variables: dict) -> subprocess.CompletedProces
     return run_playbook(path, "-i", "localhost,", "-c", "local", "--check", json_output=True)
 
 
+def task_results(result: subprocess.CompletedProcess) -> list[tuple[str, dict]]:
+    """(task name, localhost's result) of every task that ran, in order."""
+    return [
+        (task["task"]["name"], res)
+        for play in json_report(result)["plays"]
+        for task in play["tasks"]
+        for res in task["hosts"].values()
+    ]
+
+
 def first_failure(result: subprocess.CompletedProcess) -> str:
-    report = json_report(result)
-    for play in report["plays"]:
-        for task in play["tasks"]:
-            for res in task["hosts"].values():
-                if res.get("failed"):
-                    return " ".join(str(res.get("msg", "")).split())
-    return ""
+    failed = [res for name, res in task_results(result) if res.get("failed")]
+    return " ".join(str(failed[0].get("msg", "")).split()) if failed else ""
 
 
 @pytest.mark.parametrize(
@@ -77,3 +82,18 @@ def test_unpinned_exporter_download_is_refused(tmp_path):
     )
     assert result.returncode != 0
     assert "kafka_kraft_jmx_exporter_checksum" in first_failure(result)
+
+
+def test_exporter_alone_needs_no_jmx_users(tmp_path):
+    """Monitoring turns on only the exporter's javaagent: remote JMX stays off and needs no users."""
+    result = run_jmx_check(
+        tmp_path,
+        {
+            "kafka_kraft_jmx_exporter_enabled": True,
+            "kafka_kraft_jmx_exporter_source": "local",
+            "kafka_kraft_jmx_exporter_local_path": str(REPO / "LICENSE"),
+        },
+    )
+    checks = [res for name, res in task_results(result) if name.endswith("Check the JMX settings")]
+    assert checks, result.stdout[-2000:]
+    assert not checks[0].get("failed"), checks[0].get("msg")

@@ -103,6 +103,17 @@ def test_a_failed_scrape_reports_kafka_down_and_reconnects_next_time():
     assert "kafkaops_lag_exporter_kafka_up 1.0" in scrape(collector)
 
 
+def test_every_scrape_connects_anew_and_closes_its_client():
+    """A client kept between scrapes would miss a restarted broker's groups until its metadata refresh."""
+    admins = [FakeAdmin(["a"]), FakeAdmin(["a", "b"])]
+    first, second = admins
+    collector = FakeCollector({}, admin_factory=lambda: admins.pop(0))
+    assert 'group="b"' not in scrape(collector)
+    assert first.closed and collector.admin is None
+    assert 'group="b"' in scrape(collector)
+    assert second.closed and admins == []
+
+
 def test_config_errors_name_unknown_keys_and_bad_connections():
     assert config_errors({"bootstrap_servers": ["k1:9092"]}) == []
     errors = config_errors({"bootstrap_servers": ["k1"], "group": "x", "security_protocol": "SASL_SSL"})
