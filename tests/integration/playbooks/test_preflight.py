@@ -6,13 +6,14 @@ a failing check proves nothing was changed: no install task ever ran.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.support.playbook import json_report, run_playbook
+from tests.support.playbook import REPO, json_report, run_playbook
 
 
 def run_preflight(tmp_path: Path, hosts: dict, group_vars: dict | None = None) -> subprocess.CompletedProcess:
@@ -96,32 +97,42 @@ def test_even_controller_count_only_warns(tmp_path):
     assert "WARNING: 2 controllers" in result.stdout
 
 
-def fake_java(tmp_path: Path, version: str) -> str:
-    """A `java` that answers -version as OpenJDK ``version`` does (on stderr)."""
-    java = tmp_path / f"java-{version}"
-    java.write_text(f"#!/bin/sh\necho 'openjdk version \"{version}\" 2024-10-15' >&2\n")
-    java.chmod(0o755)
-    return str(java)
+# Real runtimes: Java 11 from `make jre11` (tools/fetch-jre11.sh), Java 17 or later is the
+# controller's Debian JRE (default-jre-headless, `make host-deps`). Both are make prerequisites
+# of the integration tests, so a missing one fails here rather than skipping.
+JAVA_11 = REPO / "build" / "dist" / "jre-11" / "bin" / "java"
+JAVA_DEBIAN = Path("/usr/bin/java")
+
+
+def java_major(java: Path) -> int:
+    """The major version `java` reports, asserted present."""
+    assert java.is_file(), f"{java} is missing: run `make jre11` (Java 11) or `make host-deps` (Debian's JRE)"
+    result = subprocess.run([str(java), "-version"], capture_output=True, text=True, check=True)
+    match = re.search(r'version "(\d+)', result.stderr)
+    assert match, result.stderr
+    return int(match.group(1))
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize(("kafka", "java", "refused"), [("4.4.0", "11.0.25", True), ("3.9.1", "11.0.25", False)])
-def test_kafka_4x_refuses_java_older_than_17(tmp_path, kafka, java, refused):
+@pytest.mark.parametrize(("kafka", "refused"), [("4.4.0", True), ("3.9.1", False)])
+def test_kafka_4x_refuses_java_older_than_17(tmp_path, kafka, refused):
+    assert java_major(JAVA_11) == 11
     result = run_preflight(
         tmp_path,
         {"k1": {"kafka_kraft_node_id": 1}},
-        {"kafka_kraft_version": kafka, "kafka_kraft_java": fake_java(tmp_path, java)},
+        {"kafka_kraft_version": kafka, "kafka_kraft_java": str(JAVA_11)},
     )
     assert (result.returncode != 0) is refused, result.stdout[-2000:]
-    expected = f"Kafka 4.4.0 needs Java 17 or later (brokers and tools); {tmp_path}/java-{java} on k1 is Java 11."
+    expected = f"Kafka 4.4.0 needs Java 17 or later (brokers and tools); {JAVA_11} on k1 is Java 11."
     assert any(m.startswith(expected) for m in failures(result)) is refused, failures(result)
 
 
 @pytest.mark.integration
 def test_kafka_4x_passes_with_java_17(tmp_path):
+    assert java_major(JAVA_DEBIAN) >= 17
     result = run_preflight(
         tmp_path,
         {"k1": {"kafka_kraft_node_id": 1}},
-        {"kafka_kraft_version": "4.4.0", "kafka_kraft_java": fake_java(tmp_path, "17.0.15")},
+        {"kafka_kraft_version": "4.4.0", "kafka_kraft_java": str(JAVA_DEBIAN)},
     )
     assert result.returncode == 0, result.stdout[-2000:]

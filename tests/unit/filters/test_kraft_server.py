@@ -49,11 +49,37 @@ def test_combined_node_listens_and_advertises_both_listeners():
     assert props["controller.quorum.voters"] == "1@k1.example:10092"
 
 
-def test_controller_only_has_no_broker_settings_or_cluster_properties():
-    props = kraft_server_properties(node(broker=False), {**PLAIN, "cluster_properties": {"num.partitions": 6}})
+CLUSTER = {
+    "num.partitions": 6,
+    "default.replication.factor": 3,
+    "min.insync.replicas": 2,
+    "offsets.topic.replication.factor": 3,
+    "log.retention.hours": 168,
+}
+
+
+def test_controller_only_has_no_broker_settings():
+    props = kraft_server_properties(node(broker=False), {**PLAIN, "cluster_properties": CLUSTER})
     assert props["listeners"] == "CONTROLLER://0.0.0.0:10092"
     assert "inter.broker.listener.name" not in props
-    assert "num.partitions" not in props
+    assert "offsets.topic.replication.factor" not in props
+    assert "log.retention.hours" not in props
+
+
+def test_controller_only_gets_the_topic_defaults_the_active_controller_applies():
+    # A topic created with replication factor -1 while a dedicated controller
+    # leads the quorum takes that controller's default.replication.factor.
+    props = kraft_server_properties(node(broker=False), {**PLAIN, "cluster_properties": CLUSTER})
+    assert props["num.partitions"] == 6
+    assert props["default.replication.factor"] == 3
+    assert props["min.insync.replicas"] == 2
+    custom = {**PLAIN, "cluster_properties": CLUSTER, "custom_properties": {"default.replication.factor": 2}}
+    assert kraft_server_properties(node(broker=False), custom)["default.replication.factor"] == 2
+
+
+def test_broker_gets_every_cluster_property():
+    props = kraft_server_properties(node(controller=False), {**PLAIN, "cluster_properties": CLUSTER})
+    assert {key: props[key] for key in CLUSTER} == CLUSTER
 
 
 def test_a_different_inter_broker_protocol_opens_an_internal_listener():
