@@ -17,6 +17,8 @@ import testinfra
 
 BIN = "/opt/kafka/bin"
 PROJECT = Path(__file__).resolve().parents[2]
+ACKLOAD = PROJECT / "bench" / "ackload.py"
+APPS_PYTHON = "/opt/kafkaops/apps-venv/bin/python"  # the apps' venv has aiokafka for ackload's `verify`
 
 
 def ansible_playbook(*args: str, playbook: str = "playbooks/site.yml", timeout_s: float = 1200):
@@ -144,3 +146,91 @@ def http_json(host, *urls: str, timeout: float = 10) -> list:
     result = host.run("python3 -c %s %s" + " %s" * len(urls), script, str(timeout), *urls)
     assert result.rc == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def finalized_levels(host, bootstrap: str = "localhost:9092") -> dict[str, str]:
+    """The cluster's finalized feature levels, from `kafka-features.sh describe`: {feature: level}."""
+    out = run(host, f"{BIN}/kafka-features.sh --bootstrap-server {bootstrap} describe", 60, "Feature:")
+    assert out.rc == 0, out.stderr
+    return dict(re.findall(r"^Feature: (\S+)\s.*FinalizedVersionLevel: (\S+)", out.stdout, re.M))
+
+
+def group_offsets(host, group: str, bootstrap: str = "localhost:9092") -> dict[int, tuple[int | None, int]]:
+    """A group's committed offset (None when it has none) and the log end offset per partition."""
+    out = run(
+        host, f"{BIN}/kafka-consumer-groups.sh --bootstrap-server {bootstrap} --describe --group {group}", 60, "^GROUP"
+    )
+    assert out.rc == 0, out.stderr
+    lines = [line.split() for line in out.stdout.splitlines()]
+    header = next(fields for fields in lines if fields[:1] == ["GROUP"])
+    column = {name: header.index(name) for name in ("PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET")}
+    return {
+        int(fields[column["PARTITION"]]): (
+            None if fields[column["CURRENT-OFFSET"]] == "-" else int(fields[column["CURRENT-OFFSET"]]),
+            int(fields[column["LOG-END-OFFSET"]]),
+        )
+        for fields in lines
+        if fields[:1] == [group]
+    }
+
+
+def seed_command_failures(host, node_id: int) -> list[str]:
+    """The seed's admin commands (../shared/SEED.txt) on one node: each one that fails, with its error."""
+    failures = []
+    for cmd in (
+        f"{BIN}/kafka-broker-api-versions.sh --bootstrap-server localhost:9092",
+        f"{BIN}/kafka-broker-info.sh --bootstrap-server localhost:9092",
+        f"{BIN}/kafka-consumer-groups.sh --bootstrap-server localhost:9092 --list",
+        f"{BIN}/kafka-storage.sh info -c /etc/kafka/node{node_id}/server.properties",
+        f"{BIN}/kafka-reassign-partitions.sh --bootstrap-server localhost:9092 --list",
+    ):
+        result = host.run(cmd)
+        if result.rc != 0:
+            failures.append(f"{cmd}: {result.stderr}")
+    return failures
+
+
+class AckLoad:
+    """bench/ackload.py on the apps host: `send` runs as a systemd unit (so it outlives each exec and
+    stops on SIGTERM) and records every id in /root/NAME-acks.jsonl; `verify` reads test-topic back."""
+
+    def __init__(self, container: str, name: str):
+        self.container, self.name = container, name
+        self.apps = testinfra.get_host(f"podman://{container}")
+        self.acks, self.summary = f"/root/{name}-acks.jsonl", f"/root/{name}-send.json"
+
+    def start(self, rate: float, duration: float = 600, concurrency: int = 8) -> None:
+        """Start the load and wait for its first acknowledged id."""
+        copied = testinfra.get_host("local://").run("podman cp %s %s:/root/ackload.py", str(ACKLOAD), self.container)
+        assert copied.rc == 0, copied.stderr
+        self.apps.run(f"rm -f {self.acks} {self.summary}; systemctl reset-failed {self.name} 2>/dev/null")
+        started = self.apps.run(
+            f"systemd-run --unit={self.name} --collect {APPS_PYTHON} /root/ackload.py send "
+            f"--url http://127.0.0.1:8001 --rate {rate} --duration {duration} --concurrency {concurrency} "
+            f"--out {self.acks} --summary {self.summary}"
+        )
+        assert started.rc == 0, started.stderr
+        until(f"{self.name}: a first acknowledged /send", self.acked, 30)
+
+    def acked(self) -> int:
+        """Ids acknowledged so far."""
+        out = self.apps.run(f"grep -c '\"ok\":true' {self.acks}")
+        return int(out.stdout.strip() or 0)
+
+    def stop(self) -> dict:
+        """Stop the load; its summary (sent, acked, failed, error window, latency)."""
+        self.apps.run(f"systemctl stop {self.name}")
+        return json.loads(until(f"{self.name} summary", lambda: self.apps.run(f"cat {self.summary}").stdout, 30))
+
+    def verify(self, since_ms: int | None = None) -> tuple[int, dict]:
+        """ackload `verify` with the apps' aiokafka, through the producer's bootstrap servers: its exit
+        code (0 when every acknowledged id is stored once, at its offset) and its report."""
+        line = self.apps.run("grep -h '^KAFKA_BOOTSTRAP_SERVERS=' /etc/kafkaops/kafkaops-producer.env").stdout.strip()
+        bootstrap = json.loads(line.split("=", 1)[1])
+        since = f" --since-ms {since_ms}" if since_ms is not None else ""
+        out = self.apps.run(
+            f"{APPS_PYTHON} /root/ackload.py verify --bootstrap {bootstrap} --topic test-topic "
+            f"--acks {self.acks} --summary /root/{self.name}-verify.json{since}"
+        )
+        assert out.stdout.strip(), f"ackload verify exited {out.rc}: {out.stderr}"
+        return out.rc, json.loads(out.stdout)

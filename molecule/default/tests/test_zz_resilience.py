@@ -15,15 +15,11 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import testinfra
-from kraft_testlib import cluster_healthy, hosts, quorum_status, until
+from kraft_testlib import AckLoad, cluster_healthy, hosts, quorum_status, until
 
 KAFKA = hosts("kafka1", "kafka2", "kafka3")
 APPS = hosts("apps1")["apps1"]
-ACKLOAD = Path(__file__).resolve().parents[3] / "bench" / "ackload.py"
-PYTHON = "/opt/kafkaops/apps-venv/bin/python"  # the apps' venv has aiokafka for `verify`
 APP_UNITS = ("kafkaops-producer@8001", "kafkaops-consumer@8002", "kafkaops-consumer@8003")
 READY_URLS = ("http://127.0.0.1:8001/readyz", "http://127.0.0.1:8002/readyz", "http://127.0.0.1:8003/readyz")
 SEND_TIMEOUT_S = 5  # fastapi_producer_send_timeout_s
@@ -75,27 +71,14 @@ def app_pids() -> dict[str, str]:
     }
 
 
-def bootstrap_servers() -> str:
-    line = APPS.run("grep -h '^KAFKA_BOOTSTRAP_SERVERS=' /etc/kafkaops/kafkaops-producer.env").stdout.strip()
-    return json.loads(line.split("=", 1)[1])
-
-
 def test_r1_kill_active_controller_under_load_loses_nothing(figure):
     wait_healthy(KAFKA["kafka1"])
     leader = int(quorum_status(KAFKA["kafka1"])["LeaderId"])
     victim = KAFKA[f"kafka{leader}"]
     survivor = KAFKA[f"kafka{leader % 3 + 1}"]
-    copied = testinfra.get_host("local://").run("podman cp %s apps1:/root/ackload.py", str(ACKLOAD))
-    assert copied.rc == 0, copied.stderr
-    APPS.run("rm -f /root/r1-acks.jsonl /root/r1-send.json; systemctl reset-failed r1-load 2>/dev/null")
-    # systemd owns the background load, so it survives this exec and stops on SIGTERM.
-    started = APPS.run(
-        f"systemd-run --unit=r1-load --collect {PYTHON} /root/ackload.py send --url http://127.0.0.1:8001 "
-        "--rate 40 --duration 300 --concurrency 8 --out /root/r1-acks.jsonl --summary /root/r1-send.json"
-    )
-    assert started.rc == 0, started.stderr
+    load = AckLoad("apps1", "r1-load")
+    load.start(rate=40, duration=300)
     try:
-        until("load acknowledged", lambda: APPS.run("wc -l < /root/r1-acks.jsonl").stdout.strip() not in ("", "0"), 30)
         time.sleep(3)
         killed_at = time.monotonic()
         assert victim.run(f"systemctl kill -s SIGKILL kafka-node{leader}").rc == 0
@@ -106,13 +89,8 @@ def test_r1_kill_active_controller_under_load_loses_nothing(figure):
         healed = wait_healthy(survivor)
         time.sleep(3)  # some load on the healed cluster
     finally:
-        APPS.run("systemctl stop r1-load")
-    sent = json.loads(until("load summary", lambda: APPS.run("cat /root/r1-send.json").stdout, 30))
-    verify = APPS.run(
-        f"{PYTHON} /root/ackload.py verify --bootstrap {bootstrap_servers()} --topic test-topic "
-        "--acks /root/r1-acks.jsonl --summary /root/r1-verify.json"
-    )
-    report = json.loads(verify.stdout)
+        sent = load.stop()
+    rc, report = load.verify()
     figure(
         f"R1: node {leader} killed; {sent['sent']} ids sent, {sent['acked']} acknowledged, {sent['failed']} failed "
         f"(raw {sent['raw_errors']}), error window {sent['error_window_s']} s "
@@ -121,7 +99,7 @@ def test_r1_kill_active_controller_under_load_loses_nothing(figure):
         f"offset mismatches {report['offset_mismatches']}, failed-but-stored {report['unacked_found']}; "
         f"healthy {healed:.0f} s after the restart; latency {sent['latency_ms']}"
     )
-    assert verify.rc == 0, report["failures"]
+    assert rc == 0, report["failures"]
     assert report["acked"] >= 200 and report["found_acked"] == report["acked"]
     assert (report["missing"], report["duplicates"], report["retry_duplicates"]) == (0, 0, 0)
 

@@ -1,10 +1,18 @@
 """The seed's several-nodes-on-one-VM layout, upgraded from 3.9.1 to 4.4.0 and finalized."""
 
-import re
 import uuid
 
 import pytest
-from kraft_testlib import BIN, ansible_playbook, describe_topic, hosts, output_tail, quorum_status, run
+from kraft_testlib import (
+    BIN,
+    ansible_playbook,
+    describe_topic,
+    finalized_levels,
+    hosts,
+    output_tail,
+    quorum_status,
+    run,
+)
 
 VM = hosts("vm1")["vm1"]
 NODES = {1: (9092, 10092), 2: (9093, 10093)}
@@ -75,12 +83,6 @@ def node_pids() -> dict[int, str]:
     }
 
 
-def finalized_levels() -> dict[str, str]:
-    out = run(VM, f"{BIN}/kafka-features.sh --bootstrap-server localhost:9092,localhost:9093 describe", 60, "Feature:")
-    assert out.rc == 0, out.stderr
-    return dict(re.findall(r"^Feature: (\S+)\s.*FinalizedVersionLevel: (\S+)", out.stdout, re.M))
-
-
 def test_rollback_after_finalize_is_refused_and_changes_nothing():
     before = node_pids()
     result = ansible_playbook("-e", f"upgrade_version={OLD}", playbook="playbooks/upgrade.yml", timeout_s=300)
@@ -107,7 +109,7 @@ def test_every_node_runs_the_new_release(node_id):
 
 
 def test_finalized_features_leave_kraft_version_alone():
-    levels = finalized_levels()
+    levels = finalized_levels(VM, "localhost:9092,localhost:9093")
     assert levels["metadata.version"] == NEW_METADATA_VERSION, levels
     # The release's other features were raised too (kafka-features.sh version-mapping of 4.4.0) ...
     assert levels["group.version"] == "1", levels
