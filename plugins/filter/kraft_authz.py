@@ -14,6 +14,8 @@
   and enforcement waits until the ACLs exist (docs/authorization.md: Turning the authorizer on).
 - ``kraft_app_principals`` and ``kraft_app_access``: the seed apps' SASL users
   and their least-privilege ACL bindings, from the apps' role variables.
+- ``kraft_monitoring_access``: the lag exporter's SASL user and its read-only
+  ACL bindings, from the prometheus role's variables on the monitoring hosts.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ APP_DEFAULTS = {
     "producer": {"user": "kafkaops-producer", "topic": "test-topic"},
     "consumer": {"user": "kafkaops-consumer", "topic": "test-topic", "group": "test-group"},
 }
+
+# The prometheus role's default lag-exporter user (a unit test keeps them equal).
+LAG_EXPORTER_USER = "kafkaops-lag-exporter"
 
 
 def _node_principals(cfg, listener):
@@ -250,6 +255,50 @@ def kraft_app_access(apps):
     return {"users": [{"name": name, "password": pw} for name, pw in users.items()], "acls": acls}
 
 
+def _flag(value, default=False):
+    if value is None:
+        return default
+    return str(value).strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def kraft_monitoring_access(hosts, hostvars):
+    """``{"users": [...], "acls": [...]}`` for the lag exporter of each monitoring host that runs one over SASL.
+
+    It reads groups, their committed offsets, topic metadata and log end
+    offsets, and each broker's log dirs (ListGroups, DescribeGroups,
+    OffsetFetch, Metadata, ListOffsets, DescribeLogDirs): Describe on its
+    groups (every group, or prometheus_lag_groups), on every topic and on the
+    cluster, nothing that reads records, writes or changes anything.
+    """
+    users, acls = {}, []
+    for host in hosts or []:
+        hv = hostvars[host]
+        if not _flag(hv.get("kafkaops_monitoring")) or not _flag(hv.get("prometheus_lag_exporter_enabled"), True):
+            continue
+        protocol = str(
+            _first(hv, "prometheus_lag_security_protocol", "kafka_topic_security_protocol", default="PLAINTEXT")
+        )
+        if not protocol.startswith("SASL_"):
+            continue
+        user = str(_first(hv, "prometheus_lag_sasl_username", default=LAG_EXPORTER_USER))
+        if not SAFE_NAME.match(user):
+            raise AnsibleFilterError(f"the lag exporter on {host}: SASL user {user!r} is not a valid user name")
+        password = str(_first(hv, "prometheus_lag_sasl_password", default="") or "")
+        if not password or password.startswith(PLACEHOLDER):
+            raise AnsibleFilterError(
+                f"the lag exporter on {host} logs in as {user}: set prometheus_lag_sasl_password (from the vault) "
+                "for the monitoring hosts"
+            )
+        if user in users and users[user] != password:
+            raise AnsibleFilterError(f"SASL user {user} is given two different passwords by the monitoring hosts")
+        users[user] = password
+        groups = [str(g) for g in (_first(hv, "prometheus_lag_groups", default=None) or [])] or ["*"]
+        wanted = [_acl(user, "Describe", "GROUP", group) for group in groups]
+        wanted += [_acl(user, "Describe", "TOPIC", "*"), _acl(user, "Describe", "CLUSTER")]
+        acls += [binding for binding in wanted if binding not in acls]
+    return {"users": [{"name": name, "password": pw} for name, pw in users.items()], "acls": acls}
+
+
 def kraft_access_user_problems(users):
     """Problems with kafka_user entries, never naming a password."""
     problems, seen = [], set()
@@ -288,6 +337,7 @@ class FilterModule:
             "kraft_authorizer_open": kraft_authorizer_open,
             "kraft_app_principals": kraft_app_principals,
             "kraft_app_access": kraft_app_access,
+            "kraft_monitoring_access": kraft_monitoring_access,
             "kraft_access_user_problems": kraft_access_user_problems,
             "kraft_placeholders": kraft_placeholders,
         }

@@ -7,15 +7,29 @@ node's index on its host, as kafka_kraft starts them), every app instance's
 /metrics (the producer's port, the consumer's base port + instance), the lag
 exporter and the monitoring host's own Prometheus and Alertmanager. Nothing is
 listed by hand.
+
+kraft_jmx_exporter_http: the exporter's own ``httpServer`` settings (HTTPS with
+the node keystore, basic auth against a salted PBKDF2 hash), which
+kraft_scrape_configs mirrors with ``scheme: https``, ``tls_config`` and
+``basic_auth``.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.kafkaops.kraft.plugins.filter.kraft import kraft_nodes
 
 # The roles' defaults, for hosts whose inventory does not set them.
 EXPORTER_PORT = 7071
+EXPORTER_USERNAME = "prometheus"
+# jmx_exporter 1.0.x checks basic auth against PBKDF2 (javax.crypto): the salt is
+# taken as UTF-8 text, keyLength counts bytes, the hash is lower-case hex.
+EXPORTER_HASH_ALGORITHM = "PBKDF2WithHmacSHA256"
+EXPORTER_HASH_ITERATIONS = 600_000
+EXPORTER_HASH_BYTES = 32
+PLACEHOLDER = "CHANGE-ME"
 PRODUCER_PORT = 8001
 CONSUMER_BASE_PORT = 8002
 FALSE = ("0", "false", "no", "off", "")
@@ -34,6 +48,84 @@ def _metrics_auth(hv, app):
     if not _flag(hv.get(f"fastapi_{app}_api_auth", False)):
         return False
     return _flag((hv.get(f"fastapi_{app}_extra_env") or {}).get("METRICS_AUTH", True))
+
+
+def _placeholder(value):
+    return not value or str(value).startswith(PLACEHOLDER)
+
+
+def kraft_jmx_exporter_http(settings):
+    """The JMX exporter's ``httpServer`` settings; empty when it serves plain HTTP without auth.
+
+    ``settings`` keys: ``tls`` (serve HTTPS from ``keystore``, a PKCS12 file
+    opened with ``keystore_password``, certificate ``alias``), ``required``
+    (the cluster's security is on: refuse to go without a password),
+    ``username``, ``password`` (empty: no auth), ``salt_seed`` (host name: the
+    salt derives from it, so re-runs render the same file, and never from the
+    password), ``iterations``. Only the salted hash reaches the host.
+    """
+    password = settings.get("password") or ""
+    if _placeholder(password):
+        if settings.get("required"):
+            # Never echo the password, not even a placeholder that may hold one.
+            raise AnsibleFilterError(
+                "the cluster's security is on, so the JMX exporter must require basic auth: "
+                "set kafka_kraft_jmx_exporter_password (from the vault) for the Kafka hosts and the monitoring host"
+            )
+        password = ""
+    http = {}
+    if _flag(settings.get("tls")):
+        missing = [key for key in ("keystore", "keystore_password", "alias") if not settings.get(key)]
+        if missing:
+            raise AnsibleFilterError("the JMX exporter's HTTPS needs the node keystore: no " + ", ".join(missing))
+        http["ssl"] = {
+            "keyStore": {"filename": str(settings["keystore"]), "password": str(settings["keystore_password"])},
+            "certificate": {"alias": str(settings["alias"])},
+        }
+    if password:
+        username = str(settings.get("username") or "")
+        if not username or ":" in username or username != username.strip():
+            raise AnsibleFilterError(
+                "kafka_kraft_jmx_exporter_username must be a non-empty name without ':' or surrounding blanks"
+            )
+        if not str(settings.get("salt_seed") or ""):
+            raise AnsibleFilterError("kraft_jmx_exporter_http needs a salt_seed")
+        iterations = int(settings.get("iterations") or EXPORTER_HASH_ITERATIONS)
+        salt = hashlib.sha256(f"kafkaops-jmx-exporter-salt|{settings['salt_seed']}".encode()).hexdigest()[:32]
+        digest = hashlib.pbkdf2_hmac("sha256", str(password).encode(), salt.encode(), iterations, EXPORTER_HASH_BYTES)
+        http["authentication"] = {
+            "basic": {
+                "username": username,
+                "passwordHash": digest.hex(),
+                "algorithm": EXPORTER_HASH_ALGORITHM,
+                "salt": salt,
+                "iterations": iterations,
+                "keyLength": EXPORTER_HASH_BYTES,
+            }
+        }
+    return http
+
+
+def _exporter_security(hosts, hostvars):
+    """(https, username or None) of the cluster's exporters, the same on every host, from each host's inventory."""
+    found = {}
+    for host in sorted(set(hosts)):
+        hv = hostvars[host]
+        tls = _flag(hv.get("kafka_kraft_jmx_exporter_tls", hv.get("kafka_kraft_tls_enabled", False)))
+        auth = not _placeholder(hv.get("kafka_kraft_jmx_exporter_password"))
+        username = str(hv.get("kafka_kraft_jmx_exporter_username") or EXPORTER_USERNAME) if auth else None
+        found.setdefault((tls, username), []).append(host)
+    if len(found) > 1:
+        raise AnsibleFilterError(
+            "the Kafka hosts' JMX exporters differ in HTTPS or basic auth ("
+            + "; ".join(
+                f"{', '.join(h)}: {'https' if tls else 'http'}{', user ' + user if user else ', no auth'}"
+                for (tls, user), h in sorted(found.items(), key=lambda item: item[1])
+            )
+            + "): set kafka_kraft_tls_enabled, kafka_kraft_jmx_exporter_tls and kafka_kraft_jmx_exporter_username/"
+            "password the same for the whole cluster (group_vars), so one scrape job reaches them all"
+        )
+    return next(iter(found)) if found else (False, None)
 
 
 def kraft_jmx_targets(hosts, hostvars):
@@ -99,17 +191,35 @@ def kraft_scrape_configs(groups, hostvars, settings):
     (inventory name of the host Prometheus runs on), ``self_address``,
     ``alertmanager_address``, ``lag_exporter_address`` (empty: no lag job),
     ``app_token_files`` ({producer: path, consumer: path}: bearer tokens for
-    apps whose /metrics needs one).
+    apps whose /metrics needs one), ``jmx_ca_file`` (CA of the exporters'
+    HTTPS) and ``jmx_password_file`` (their basic-auth password).
     """
     hosts = groups.get(settings.get("cluster_group") or "kafka") or []
     if not hosts:
         raise AnsibleFilterError(
             f"the inventory has no Kafka hosts in group {settings.get('cluster_group') or 'kafka'!r} to monitor"
         )
+    kafka = {"job_name": "kafka", "static_configs": kraft_jmx_targets(hosts, hostvars)}
+    https, username = _exporter_security(hosts, hostvars)
+    if https:
+        if not settings.get("jmx_ca_file"):
+            raise AnsibleFilterError(
+                "the JMX exporters serve HTTPS (kafka_kraft_tls_enabled): set prometheus_kafka_ca_src to the "
+                "controller path of the cluster's CA certificate (default: kafka_kraft_tls_ca_dir/ca.crt)"
+            )
+        kafka["scheme"] = "https"
+        kafka["tls_config"] = {"ca_file": settings["jmx_ca_file"]}
+    if username:
+        if not settings.get("jmx_password_file"):
+            raise AnsibleFilterError(
+                "the JMX exporters require basic auth (kafka_kraft_jmx_exporter_password): set "
+                "prometheus_jmx_exporter_password on the monitoring host (default: kafka_kraft_jmx_exporter_password)"
+            )
+        kafka["basic_auth"] = {"username": username, "password_file": settings["jmx_password_file"]}
     configs = [
         {"job_name": "prometheus", "static_configs": [{"targets": [settings["self_address"]]}]},
         {"job_name": "alertmanager", "static_configs": [{"targets": [settings["alertmanager_address"]]}]},
-        {"job_name": "kafka", "static_configs": kraft_jmx_targets(hosts, hostvars)},
+        kafka,
     ]
     if settings.get("lag_exporter_address"):
         configs.append({"job_name": "kafka-lag", "static_configs": [{"targets": [settings["lag_exporter_address"]]}]})
@@ -136,4 +246,4 @@ def kraft_scrape_configs(groups, hostvars, settings):
 
 class FilterModule:
     def filters(self):
-        return {"kraft_scrape_configs": kraft_scrape_configs}
+        return {"kraft_scrape_configs": kraft_scrape_configs, "kraft_jmx_exporter_http": kraft_jmx_exporter_http}

@@ -15,7 +15,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARDS = REPO / "roles" / "prometheus" / "files" / "grafana" / "dashboards"
-ALERTS = REPO / "roles" / "prometheus" / "files" / "kafkaops-alerts.yml"
+# A template: the thresholds are the prometheus role's prometheus_alert_* variables.
+ALERTS = REPO / "roles" / "prometheus" / "templates" / "kafkaops-alerts.yml.j2"
 # Grafana's variables, as a query through the API needs them: every value of a
 # multi-value variable, and a rate window of a few scrape intervals.
 VARIABLES = {"$__rate_interval": "1m", "$node": ".*", "$host": ".*", "$group": ".*"}
@@ -55,9 +56,18 @@ def panel_expressions() -> list[dict]:
     return found
 
 
+def rendered_alerts(overrides: dict | None = None) -> str:
+    """The alert rules as the prometheus role installs them: its template, its defaults, then ``overrides``."""
+    from tests.support.ansible_templates import host_variables, render
+
+    inventory = {"hosts": {"mon1": {}}, "groups": {"kafka_monitoring": ["mon1"]}}
+    variables = host_variables(inventory, "mon1", overrides, roles=("prometheus",))
+    return render(ALERTS.name, variables, role="prometheus")
+
+
 def alert_expressions() -> list[dict]:
-    """One entry per alert rule: its name and ``expr``."""
-    rules = yaml.safe_load(ALERTS.read_text())
+    """One entry per alert rule (as rendered with the role's defaults): its name and ``expr``."""
+    rules = yaml.safe_load(rendered_alerts())
     return [{"alert": r["alert"], "expr": r["expr"]} for g in rules["groups"] for r in g["rules"]]
 
 

@@ -32,7 +32,7 @@ ALERTMANAGER = "http://127.0.0.1:9093"
 TARGETS = {
     "kafka": 3, "kafkaops-producer": 1, "kafkaops-consumer": 2, "kafka-lag": 1, "prometheus": 1, "alertmanager": 1,
 }  # fmt: skip
-URP_ALERT = "KafkaUnderReplicatedPartitions"  # roles/prometheus/files/kafkaops-alerts.yml
+URP_ALERT = "KafkaUnderReplicatedPartitions"  # roles/prometheus/templates/kafkaops-alerts.yml.j2
 FIRES_WITHIN_S = 120
 
 

@@ -26,6 +26,7 @@ USERS = {
     "producer": ("kafkaops-producer", "producer-Secret-4d8e"),
     "consumer": ("kafkaops-consumer", "consumer-Secret-6a1f"),
     "admin": ("admin", "admin-Secret-91c2"),
+    "lag": ("kafkaops-lag-exporter", "lag-Secret-8e2b"),
     "stranger": ("stranger", "stranger-Secret-0c7d"),
 }
 SUPER_USERS = "User:kafka-broker;User:CN=sec-kafka1;User:CN=sec-kafka2;User:CN=sec-kafka3;User:admin"
@@ -143,6 +144,10 @@ def test_acls_are_the_apps_least_privilege():
         ("User:kafkaops-consumer", "READ", "TOPIC", TOPIC),
         ("User:kafkaops-consumer", "DESCRIBE", "TOPIC", TOPIC),
         ("User:kafkaops-consumer", "READ", "GROUP", GROUP),
+        # The lag exporter (kafka_access's monitoring grants): Describe only.
+        ("User:kafkaops-lag-exporter", "DESCRIBE", "GROUP", "*"),
+        ("User:kafkaops-lag-exporter", "DESCRIBE", "TOPIC", "*"),
+        ("User:kafkaops-lag-exporter", "DESCRIBE", "CLUSTER", "kafka-cluster"),
     }, out.stdout
 
 
@@ -175,6 +180,14 @@ def test_consumer_reads_in_its_group_only_and_cannot_write():
     assert not other["ok"] and "GroupAuthorizationFailed" in other["error"], other
     wrote = probe("consumer", "write", TOPIC, "not-allowed")
     assert not wrote["ok"] and "AuthorizationFailed" in wrote["error"], wrote
+
+
+def test_lag_exporters_user_cannot_write_or_read_records():
+    # kafka-python's idempotent producer is refused at InitProducerId (no IdempotentWrite), before any Write.
+    wrote = probe("lag", "write", TOPIC, "not-allowed")
+    assert not wrote["ok"] and "AuthorizationFailed" in wrote["error"], wrote
+    read = probe("lag", "read", TOPIC, "0")
+    assert not read["ok"] and "AuthorizationFailed" in read["error"], read
 
 
 def test_unknown_user_is_refused():

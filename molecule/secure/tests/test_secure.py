@@ -1,5 +1,6 @@
 """The secure scenario: TLS, SASL_SSL/SCRAM-SHA-512, JMX + exporter, logrotate, nftables."""
 
+import base64
 import re
 import uuid
 
@@ -10,7 +11,9 @@ NODES = hosts("sec-kafka1", "sec-kafka2", "sec-kafka3")
 APPS = hosts("sec-apps1")["sec-apps1"]
 K1 = NODES["sec-kafka1"]
 TLS = "/etc/kafka/tls"
-METRICS = "http://127.0.0.1:7071/metrics"
+# The exporter serves HTTPS with the node keystore and basic auth (TLS is on).
+METRICS = "https://127.0.0.1:7071/metrics"
+SCRAPE_AUTH = ("prometheus", "scrape-Secret-3e9c")
 # Marks this suite's own commands that carry a secret, so the command-line record
 # (test_zz_production_safety.py) can tell them from the product's.
 HARNESS = "kafkaops-test-harness"
@@ -20,6 +23,8 @@ PASSWORDS = (
     "producer-Secret-4d8e",
     "consumer-Secret-6a1f",
     "jmx-Secret-2b6f",
+    "scrape-Secret-3e9c",
+    "lag-Secret-8e2b",
 )
 
 
@@ -40,10 +45,25 @@ def client_config(host, name: str, user: str, password: str) -> str:
     return path
 
 
-def fetch(host, url: str, pattern: str | None = None, timeout_s: float = 0):
-    """GET url from inside host with its own python3 (retrying until pattern matches)."""
-    script = f"import urllib.request; print(urllib.request.urlopen({url!r}, timeout=10).read().decode())"
-    return run(host, f"python3 -c {quote(script)}", timeout_s, pattern)
+def fetch(host, url: str, pattern: str | None = None, timeout_s: float = 0, auth: tuple[str, str] | None = None):
+    """GET url from inside host with its own python3 (retrying until pattern matches).
+
+    With ``auth``, over HTTPS against the cluster's CA with basic auth; the command
+    then carries the password and is marked as the harness's own.
+    """
+    if not auth:
+        script = f"import urllib.request; print(urllib.request.urlopen({url!r}, timeout=10).read().decode())"
+        return run(host, f"python3 -c {quote(script)}", timeout_s, pattern)
+    token = base64.b64encode(":".join(auth).encode()).decode()
+    script = (
+        "import ssl, urllib.request\n"
+        f"req = urllib.request.Request({url!r}, headers={{'Authorization': 'Basic {token}'}})\n"
+        f"ctx = ssl.create_default_context(cafile='{TLS}/ca.crt')\n"
+        "print(urllib.request.urlopen(req, timeout=10, context=ctx).read().decode())\n"
+        # python3's own command line carries the token too: the mark keeps it apart from the product's.
+        f"# {HARNESS}"
+    )
+    return run(host, f"python3 -c {quote(script)}  # {HARNESS}", timeout_s, pattern)
 
 
 def quote(text: str) -> str:
@@ -147,7 +167,7 @@ def test_apps_end_to_end_over_sasl_ssl():
 
 @pytest.mark.parametrize("name", sorted(NODES))
 def test_exporter_serves_kafka_metrics(name):
-    out = fetch(NODES[name], METRICS, "kafka_server_replicamanager_underreplicatedpartitions", 60)
+    out = fetch(NODES[name], METRICS, "kafka_server_replicamanager_underreplicatedpartitions", 60, SCRAPE_AUTH)
     assert out.rc == 0, out.stderr
     text = out.stdout
     assert re.search(r"^kafka_server_replicamanager_underreplicatedpartitions \S+", text, re.M)
@@ -159,7 +179,7 @@ def test_exporter_serves_kafka_metrics(name):
 def test_active_controller_count_sums_to_one():
     total = 0.0
     for host in NODES.values():
-        out = fetch(host, METRICS)
+        out = fetch(host, METRICS, auth=SCRAPE_AUTH)
         match = re.search(r"^kafka_controller_kafkacontroller_activecontrollercount (\S+)", out.stdout, re.M)
         total += float(match.group(1))
     assert total == 1.0
@@ -205,7 +225,7 @@ def test_no_password_in_ps_or_world_readable_files(name):
         assert secret not in ps.stdout
     # printf is a shell builtin: the passwords stay in this marked shell's arguments, not grep's.
     readable = host.run(
-        "umask 077 && printf '%%s\\n' %s %s %s %s %s > /root/.secret-patterns && "
+        "umask 077 && printf '%%s\\n' " + " ".join(["%s"] * len(PASSWORDS)) + " > /root/.secret-patterns && "
         "grep -rlsF -f /root/.secret-patterns /etc /opt/kafka/ /var/log/kafka /var/kafka 2>/dev/null | "
         f"xargs -r stat -c '%%a %%n' | awk '$1 ~ /[4-7]$/'; rm -f /root/.secret-patterns  # {HARNESS}",
         *PASSWORDS,

@@ -34,6 +34,8 @@ SCENARIO_PASSWORDS = (
     "producer-Secret-4d8e",
     "consumer-Secret-6a1f",
     "jmx-Secret-2b6f",
+    "scrape-Secret-3e9c",
+    "lag-Secret-8e2b",
 )
 NEW_USER = {"name": "audit", "password": "audit-Secret-5e1d"}
 # What a SCRAM credential or a private key looks like, whatever its random salt.

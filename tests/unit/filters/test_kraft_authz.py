@@ -296,3 +296,63 @@ def test_app_defaults_match_the_app_roles():
     assert consumer["fastapi_consumer_group"] == authz.APP_DEFAULTS["consumer"]["group"]
     assert f"default('{authz.APP_DEFAULTS['producer']['user']}', true)" in producer["fastapi_producer_sasl_username"]
     assert f"default('{authz.APP_DEFAULTS['consumer']['user']}', true)" in consumer["fastapi_consumer_sasl_username"]
+
+
+# --- The lag exporter's user (kraft_monitoring_access) ------------------------
+MONITOR = {
+    "kafkaops_monitoring": True,
+    "kafka_topic_security_protocol": "SASL_SSL",
+    "prometheus_lag_sasl_password": "lag-Secret-8e2b",
+}
+
+
+def test_the_lag_exporter_gets_its_own_user_with_describe_only():
+    access = authz.kraft_monitoring_access(["mon1"], {"mon1": MONITOR})
+    assert access["users"] == [{"name": "kafkaops-lag-exporter", "password": "lag-Secret-8e2b"}]
+    principal = "User:kafkaops-lag-exporter"
+    assert access["acls"] == [
+        {"principal": principal, "operation": "Describe", "resource_type": "GROUP", "resource_name": "*"},
+        {"principal": principal, "operation": "Describe", "resource_type": "TOPIC", "resource_name": "*"},
+        {"principal": principal, "operation": "Describe", "resource_type": "CLUSTER"},
+    ]
+    # Nothing that reads records, writes or changes anything.
+    assert {a["operation"] for a in access["acls"]} == {"Describe"}
+
+
+def test_listed_groups_narrow_the_group_acls_and_the_user_name_is_configurable():
+    hv = {**MONITOR, "prometheus_lag_groups": ["g1", "g2"], "prometheus_lag_sasl_username": "lagger"}
+    access = authz.kraft_monitoring_access(["mon1"], {"mon1": hv})
+    assert access["users"][0]["name"] == "lagger"
+    assert [a["resource_name"] for a in access["acls"] if a["resource_type"] == "GROUP"] == ["g1", "g2"]
+
+
+@pytest.mark.parametrize(
+    "hv",
+    [
+        {**MONITOR, "kafkaops_monitoring": False},
+        {**MONITOR, "prometheus_lag_exporter_enabled": False},
+        {**MONITOR, "kafka_topic_security_protocol": "SSL"},
+        {**MONITOR, "prometheus_lag_security_protocol": "PLAINTEXT"},
+    ],
+)
+def test_no_user_without_monitoring_a_lag_exporter_or_sasl(hv):
+    assert authz.kraft_monitoring_access(["mon1"], {"mon1": hv}) == {"users": [], "acls": []}
+
+
+@pytest.mark.parametrize(
+    ("hv", "message"),
+    [
+        ({**MONITOR, "prometheus_lag_sasl_password": ""}, "set prometheus_lag_sasl_password"),
+        ({**MONITOR, "prometheus_lag_sasl_password": "CHANGE-ME: set vault_x"}, "set prometheus_lag_sasl_password"),
+        ({**MONITOR, "prometheus_lag_sasl_username": "bad name"}, "not a valid user name"),
+    ],
+)
+def test_a_missing_password_or_bad_name_fails_without_naming_a_password(hv, message):
+    with pytest.raises(AnsibleFilterError, match=message) as error:
+        authz.kraft_monitoring_access(["mon1"], {"mon1": hv})
+    assert "lag-Secret" not in str(error.value)
+
+
+def test_lag_exporter_user_matches_the_prometheus_role():
+    defaults = yaml.safe_load((ROOT / "roles/prometheus/defaults/main.yml").read_text())
+    assert defaults["prometheus_lag_sasl_username"] == authz.LAG_EXPORTER_USER

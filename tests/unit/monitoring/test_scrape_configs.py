@@ -17,9 +17,9 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from tests.support.ansible_templates import evaluate, host_variables, render
+from tests.support.dashboards import rendered_alerts
 
 REPO = Path(__file__).resolve().parents[3]
-RULES = REPO / "roles" / "prometheus" / "files" / "kafkaops-alerts.yml"
 PROMTOOL = shutil.which("promtool")
 COMBINED = ["kafka_controllers", "kafka_brokers"]
 
@@ -55,6 +55,11 @@ SECURE_APPS = {
     "fastapi_consumer_api_auth": True,
     "fastapi_consumer_api_tokens": ["consumer-token-1"],
 }
+
+
+# The secure profile's exporters: HTTPS (TLS on) and basic auth, set for every host.
+SECURE_CLUSTER = {"kafka_kraft_tls_enabled": True, "kafka_kraft_jmx_exporter_password": "scrape-Secret-5c1d"}
+SCRAPE_FILES = {"prometheus_kafka_ca_src": "/pki/ca.crt"}
 
 
 def variables(inv, host="mon1", **extra):
@@ -144,6 +149,48 @@ def test_an_inventory_the_scrapes_cannot_work_with_fails_saying_what_to_change(c
         jobs(three(**change))
 
 
+def test_exporters_with_tls_and_a_password_are_scraped_over_https_with_basic_auth_from_files():
+    found = jobs(three(SECURE_CLUSTER), **SCRAPE_FILES)
+    assert found["kafka"]["scheme"] == "https"
+    assert found["kafka"]["tls_config"] == {"ca_file": "/etc/prometheus/kafkaops/kafka-ca.crt"}
+    assert found["kafka"]["basic_auth"] == {
+        "username": "prometheus",
+        "password_file": "/etc/prometheus/kafkaops/jmx-exporter.password",
+    }
+    # The password stays in its file: nothing in the scrape config holds it.
+    assert "scrape-Secret-5c1d" not in str(found)
+
+
+def test_exporters_without_security_stay_plain_http():
+    kafka = jobs(three())["kafka"]
+    assert "scheme" not in kafka and "tls_config" not in kafka and "basic_auth" not in kafka
+
+
+def test_exporter_username_and_tls_switch_follow_the_kafka_hosts():
+    found = jobs(
+        three({**SECURE_CLUSTER, "kafka_kraft_jmx_exporter_tls": False, "kafka_kraft_jmx_exporter_username": "scraper"})
+    )
+    assert "scheme" not in found["kafka"]
+    assert found["kafka"]["basic_auth"]["username"] == "scraper"
+
+
+@pytest.mark.parametrize(
+    ("change", "extra", "message"),
+    [
+        # One host without the password: one job cannot scrape both kinds.
+        ({"kafka2": {"kafka_kraft_jmx_exporter_password": ""}}, {}, "differ in HTTPS or basic auth"),
+        ({}, {"prometheus_jmx_exporter_password": ""}, "set prometheus_jmx_exporter_password"),
+        ({}, {"prometheus_kafka_ca_src": ""}, "set prometheus_kafka_ca_src"),
+    ],
+)
+def test_secure_exporters_the_scrapes_cannot_reach_fail_saying_what_to_change(change, extra, message):
+    inv = three(SECURE_CLUSTER)
+    for host, values in change.items():
+        inv["hosts"][host].update(values)
+    with pytest.raises(AnsibleFilterError, match=message):
+        jobs(inv, **extra)
+
+
 def test_without_the_lag_exporter_there_is_no_lag_job():
     assert "kafka-lag" not in jobs(three(), prometheus_lag_exporter_enabled=False)
 
@@ -151,11 +198,12 @@ def test_without_the_lag_exporter_there_is_no_lag_job():
 def _render_config(tmp_path, inv, **extra):
     rules = tmp_path / "rules"
     rules.mkdir()
-    shutil.copy(RULES, rules / RULES.name)
+    (rules / "kafkaops-alerts.yml").write_text(rendered_alerts())
     values = variables(inv, prometheus_rules_dir=str(rules), **extra)
-    for app in ("producer", "consumer"):
-        values["_prometheus_secrets_dir"] = str(tmp_path)
-        (tmp_path / f"{app}.token").write_text("token")
+    values["_prometheus_secrets_dir"] = str(tmp_path)
+    for name in ("producer.token", "consumer.token", "jmx-exporter.password"):
+        (tmp_path / name).write_text("secret")
+    (tmp_path / "kafka-ca.crt").write_text("")
     config = tmp_path / "prometheus.yml"
     config.write_text(render("prometheus.yml.j2", values, role="prometheus"))
     return config
@@ -168,8 +216,8 @@ def _render_config(tmp_path, inv, **extra):
         pytest.param(three(), {}, id="lab"),
         pytest.param(single_vm(), {}, id="single_vm"),
         pytest.param(
-            three(app_vars=SECURE_APPS),
-            TOKENS,
+            three(SECURE_CLUSTER, app_vars=SECURE_APPS),
+            {**TOKENS, **SCRAPE_FILES},
             id="secure",
         ),
     ],
