@@ -1,4 +1,5 @@
-"""The seed's several-nodes-on-one-VM layout, upgraded from 3.9.1 to 4.4.0 and finalized."""
+"""The seed's several-nodes-on-one-VM layout: on vm1 upgraded from 3.9.1 to 4.4.0 and finalized, on vm2
+installed fresh on 4.4.0 (a cluster of its own, side_effect.yml)."""
 
 import uuid
 
@@ -14,71 +15,81 @@ from kraft_testlib import (
     run,
 )
 
-VM = hosts("vm1")["vm1"]
+VMS = hosts("vm1", "vm2")
+VM = VMS["vm1"]  # the upgraded cluster
 NODES = {1: (9092, 10092), 2: (9093, 10093)}
 # side_effect.yml deploys OLD, upgrades to NEW, rolls back, upgrades again and finalizes.
 OLD, NEW = "3.9.1", "4.4.0"
 NEW_METADATA_VERSION = "4.4-IV2"
 
 
+EACH_VM = pytest.mark.parametrize("vm", sorted(VMS))
+
+
+@EACH_VM
 @pytest.mark.parametrize("node_id", sorted(NODES))
-def test_one_service_per_node(node_id):
-    service = VM.service(f"kafka-node{node_id}")
+def test_one_service_per_node(vm, node_id):
+    service = VMS[vm].service(f"kafka-node{node_id}")
     assert service.is_running
     assert service.is_enabled
 
 
+@EACH_VM
 @pytest.mark.parametrize("node_id", sorted(NODES))
-def test_ports_and_log_dirs_follow_the_seed(node_id):
+def test_ports_and_log_dirs_follow_the_seed(vm, node_id):
+    host = VMS[vm]
     client, controller = NODES[node_id]
-    assert VM.socket(f"tcp://0.0.0.0:{client}").is_listening
-    assert VM.socket(f"tcp://0.0.0.0:{controller}").is_listening
-    props = VM.file(f"/etc/kafka/node{node_id}/server.properties").content_string
+    assert host.socket(f"tcp://0.0.0.0:{client}").is_listening
+    assert host.socket(f"tcp://0.0.0.0:{controller}").is_listening
+    props = host.file(f"/etc/kafka/node{node_id}/server.properties").content_string
     assert f"log.dirs=/var/kafka/logs/broker{node_id}\n" in props
     assert f"node.id={node_id}\n" in props
-    assert VM.file(f"/var/kafka/logs/broker{node_id}/meta.properties").exists
+    assert host.file(f"/var/kafka/logs/broker{node_id}/meta.properties").exists
 
 
-def test_quorum_has_two_voters():
-    status = quorum_status(VM, "localhost:9092,localhost:9093")
+@EACH_VM
+def test_quorum_has_two_voters(vm):
+    status = quorum_status(VMS[vm], "localhost:9092,localhost:9093")
     assert sorted(v["id"] for v in status["CurrentVoters"]) == [1, 2]
 
 
-def test_replica_assignment_from_the_seed():
-    rows = describe_topic(VM, "test-topic", "localhost:9092,localhost:9093")
+@EACH_VM
+def test_replica_assignment_from_the_seed(vm):
+    rows = describe_topic(VMS[vm], "test-topic", "localhost:9092,localhost:9093")
     assert [r["Replicas"] for r in rows] == ["1,2", "2,1", "1,2", "2,1"]
     for broker in (1, 2):
-        dirs = VM.run(f"ls -d /var/kafka/logs/broker{broker}/test-topic-*").stdout.split()
+        dirs = VMS[vm].run(f"ls -d /var/kafka/logs/broker{broker}/test-topic-*").stdout.split()
         assert len(dirs) == 4
 
 
-def read_topic(bootstrap: str) -> list[str]:
+def read_topic(bootstrap: str, host=VM) -> list[str]:
     """Every record of test-topic. Reading up to the end offsets' total ends the
     console consumer as soon as it has them all, not after an idle timeout."""
     offsets = run(
-        VM, f"{BIN}/kafka-get-offsets.sh --bootstrap-server {bootstrap} --topic test-topic", 60, "^test-topic:"
+        host, f"{BIN}/kafka-get-offsets.sh --bootstrap-server {bootstrap} --topic test-topic", 60, "^test-topic:"
     )
     assert offsets.rc == 0, offsets.stderr
     total = sum(int(line.rsplit(":", 1)[1]) for line in offsets.stdout.splitlines() if line.startswith("test-topic:"))
-    consumed = VM.run(
+    consumed = host.run(
         f"{BIN}/kafka-console-consumer.sh --bootstrap-server {bootstrap} --topic test-topic "
         f"--from-beginning --max-messages {total} --timeout-ms 30000"
     )
     return consumed.stdout.splitlines()
 
 
-def test_produce_on_one_node_consume_from_the_other():
+@EACH_VM
+def test_produce_on_one_node_consume_from_the_other(vm):
     marker = uuid.uuid4().hex
-    produced = VM.run(
+    produced = VMS[vm].run(
         f"echo {marker} | {BIN}/kafka-console-producer.sh --bootstrap-server localhost:9092 --topic test-topic"
     )
     assert produced.rc == 0, produced.stderr
-    assert marker in read_topic("localhost:9093")
+    assert marker in read_topic("localhost:9093", VMS[vm])
 
 
-def node_pids() -> dict[int, str]:
+def node_pids(host=VM) -> dict[int, str]:
     return {
-        node_id: VM.run(f"systemctl show --property=MainPID --value kafka-node{node_id}").stdout.strip()
+        node_id: host.run(f"systemctl show --property=MainPID --value kafka-node{node_id}").stdout.strip()
         for node_id in NODES
     }
 
@@ -99,17 +110,21 @@ def test_rollback_after_finalize_is_refused_and_changes_nothing():
     assert status["LeaderId"] in {"1", "2"}
 
 
+@EACH_VM
 @pytest.mark.parametrize("node_id", sorted(NODES))
-def test_every_node_runs_the_new_release(node_id):
-    assert VM.file("/opt/kafka").linked_to == f"/opt/kafka-{NEW}"
-    pid = node_pids()[node_id]
-    cmdline = VM.file(f"/proc/{pid}/cmdline").content_string
+def test_every_node_runs_the_new_release(vm, node_id):
+    host = VMS[vm]
+    assert host.file("/opt/kafka").linked_to == f"/opt/kafka-{NEW}"
+    pid = node_pids(host)[node_id]
+    cmdline = host.file(f"/proc/{pid}/cmdline").content_string
     assert f"/opt/kafka-{NEW}/libs" in cmdline
     assert f"/opt/kafka-{OLD}/" not in cmdline
 
 
-def test_finalized_features_leave_kraft_version_alone():
-    levels = finalized_levels(VM, "localhost:9092,localhost:9093")
+@EACH_VM
+def test_finalized_features_leave_kraft_version_alone(vm):
+    """vm1 by upgrade.yml's finalize; vm2 formatted by 4.4.0 at the same levels, with a static quorum too."""
+    levels = finalized_levels(VMS[vm], "localhost:9092,localhost:9093")
     assert levels["metadata.version"] == NEW_METADATA_VERSION, levels
     # The release's other features were raised too (kafka-features.sh version-mapping of 4.4.0) ...
     assert levels["group.version"] == "1", levels
