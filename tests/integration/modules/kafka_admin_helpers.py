@@ -33,3 +33,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def add_sasl_listener(broker) -> None:
+    """Add a SASL_PLAINTEXT listener on a free port (``broker.sasl_port``) to a broker not started yet.
+
+    It sits next to the ports KafkaBroker picked, so it is added to the written
+    config (storage is already formatted; listeners do not matter to the format).
+    """
+    broker.sasl_port = free_port()
+    sasl = f"SASL_PLAINTEXT://127.0.0.1:{broker.sasl_port}"
+    lines = []
+    for line in broker.config.read_text().splitlines():
+        key, _sep, value = line.partition("=")
+        if key in ("listeners", "advertised.listeners"):
+            value = f"{value},{sasl}"
+        elif key == "listener.security.protocol.map":
+            value = f"{value},SASL_PLAINTEXT:SASL_PLAINTEXT"
+        lines.append(f"{key}={value}")
+    broker.config.write_text("\n".join(lines) + "\n")

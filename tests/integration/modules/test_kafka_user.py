@@ -17,7 +17,7 @@ import uuid
 import pytest
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaTimeoutError, SaslAuthenticationFailedError
-from kafka_admin_helpers import free_port, wait_for
+from kafka_admin_helpers import add_sasl_listener, free_port, wait_for
 
 from tests.support.kafka_broker import KafkaBroker, wait_port
 from tests.support.playbook import run_playbook, venv_path
@@ -267,20 +267,7 @@ def sasl_broker(tmp_path_factory):
             ),
         },
     )
-    # The SASL listener sits next to the ports KafkaBroker picked, so it is
-    # added to the written config (storage is already formatted; listeners
-    # do not matter to the format).
-    broker.sasl_port = free_port()
-    sasl = f"SASL_PLAINTEXT://127.0.0.1:{broker.sasl_port}"
-    lines = []
-    for line in broker.config.read_text().splitlines():
-        key, _sep, value = line.partition("=")
-        if key in ("listeners", "advertised.listeners"):
-            value = f"{value},{sasl}"
-        elif key == "listener.security.protocol.map":
-            value = f"{value},SASL_PLAINTEXT:SASL_PLAINTEXT"
-        lines.append(f"{key}={value}")
-    broker.config.write_text("\n".join(lines) + "\n")
+    add_sasl_listener(broker)
     broker.start()
     yield broker
     broker.stop()

@@ -20,7 +20,7 @@ import urllib.request
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
-from kafka_admin_helpers import free_port
+from kafka_admin_helpers import add_sasl_listener, free_port
 
 from tests.support.kafka_broker import REPO, KafkaBroker
 from tests.support.records import produce_per_partition
@@ -48,17 +48,7 @@ def authz_broker(tmp_path_factory):
             ),
         },
     )
-    broker.sasl_port = free_port()
-    sasl = f"SASL_PLAINTEXT://127.0.0.1:{broker.sasl_port}"
-    lines = []
-    for line in broker.config.read_text().splitlines():
-        key, _sep, value = line.partition("=")
-        if key in ("listeners", "advertised.listeners"):
-            value = f"{value},{sasl}"
-        elif key == "listener.security.protocol.map":
-            value = f"{value},SASL_PLAINTEXT:SASL_PLAINTEXT"
-        lines.append(f"{key}={value}")
-    broker.config.write_text("\n".join(lines) + "\n")
+    add_sasl_listener(broker)
     broker.start()
     yield broker
     broker.stop()
