@@ -10,37 +10,85 @@ here="$(cd "$(dirname "$0")" && pwd)"
 export CONTAINERS_CONF="${CONTAINERS_CONF:-${here}/containers.conf}"
 image="${1:-localhost/kafkaops-debian:bookworm}"
 network="kafkaops-dnscheck"
-a="kafkaops-dnscheck-a"
-b="kafkaops-dnscheck-b"
+containers=(kafkaops-dnscheck-a kafkaops-dnscheck-b)
+a="${containers[0]}"
+b="${containers[1]}"
 
+# One container per `podman rm`: podman 4.3 given several names, one of them
+# missing, removes none of them and still exits 0. A container whose network
+# setup failed is left "Created", and must go too, or the next run cannot
+# reuse its name.
 cleanup() {
-  podman rm -f -t 0 "${a}" "${b}" >/dev/null 2>&1 || true
-  podman network rm "${network}" >/dev/null 2>&1 || true
+  local name left=()
+  for name in "${containers[@]}"; do
+    podman container exists "${name}" || continue
+    podman rm -f -t 0 "${name}" >/dev/null 2>&1 || true
+    podman container exists "${name}" && left+=("${name}")
+  done
+  if podman network exists "${network}"; then
+    podman network rm -f "${network}" >/dev/null 2>&1 || true
+    podman network exists "${network}" && left+=("network ${network}")
+  fi
+  if ((${#left[@]})); then
+    echo "warning: could not remove ${left[*]}; remove by hand: podman rm -f ${containers[*]}; podman network rm -f ${network}" >&2
+  fi
+  return 0
 }
 trap cleanup EXIT
 cleanup
 
+# The programs podman's netavark backend runs, and the Debian package of each.
+# Bookworm's netavark (1.4) sets up every network with iptables but does not
+# depend on it, so a --no-install-recommends install can lack it.
+helper() { # the path of a podman helper binary, or nothing
+  local dir
+  for dir in /usr/libexec/podman /usr/lib/podman /usr/local/libexec/podman /usr/local/lib/podman; do
+    [[ -x "${dir}/$1" ]] && { echo "${dir}/$1"; return 0; }
+  done
+  return 0
+}
+missing_programs() { # prints "PROGRAM (package PACKAGE)" per missing program
+  [[ -n "$(helper netavark)" ]] || echo "netavark (package netavark)"
+  [[ -n "$(helper aardvark-dns)" ]] || echo "aardvark-dns (package aardvark-dns)"
+  PATH="${PATH}:/usr/sbin:/sbin" command -v iptables >/dev/null || echo "iptables (package iptables)"
+}
+
 fail() {
-  local backend
+  local backend missing
   backend="$(podman info --format '{{.Host.NetworkBackend}}' 2>/dev/null || echo unknown)"
+  missing="$(missing_programs)"
   {
     echo "error: containers on one podman network cannot resolve each other by name: $*"
     echo "  podman network backend: ${backend} (tools/containers.conf pins netavark; CONTAINERS_CONF=${CONTAINERS_CONF})"
-    for pkg in netavark aardvark-dns; do
-      dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null | grep -q 'install ok installed' \
-        || echo "  package ${pkg} is not installed: run make host-deps (tools/host-packages.txt lists it)"
-    done
+    if [[ -n "${missing}" ]]; then
+      echo "  missing programs the netavark backend runs:"
+      sed 's/^/    /' <<<"${missing}"
+      echo "  install them: apt-get install --no-install-recommends $(grep -o 'package [^)]*' <<<"${missing}" | cut -d' ' -f2 | xargs)"
+      echo "  (make host-deps does this: tools/host-packages.txt lists every one)"
+    else
+      echo "  netavark, aardvark-dns and iptables are all installed; read podman's error above"
+    fi
     echo "  Molecule's nodes would fail later with UnknownHostException between brokers."
   } >&2
   exit 1
 }
 
-[[ "$(podman info --format '{{.Host.NetworkBackend}}')" == netavark ]] \
-  || fail "podman uses the $(podman info --format '{{.Host.NetworkBackend}}') backend, not netavark"
-"${here}/project-network.sh" "${network}" >/dev/null
+# Runs a podman command; on failure, shows podman's own error, then the diagnosis.
+podman_or_fail() {
+  local what="$1" err
+  shift
+  if ! err="$("$@" 2>&1 >/dev/null)"; then
+    echo "${err}" >&2
+    fail "${what} failed"
+  fi
+}
+
+backend="$(podman info --format '{{.Host.NetworkBackend}}')"
+[[ "${backend}" == netavark ]] || fail "podman uses the ${backend} backend, not netavark"
+podman_or_fail "creating the podman network ${network}" "${here}/project-network.sh" "${network}"
 for name in "${a}" "${b}"; do
-  podman run -d --name "${name}" --network "${network}" --label kafkaops.selfcheck=true \
-    "${image}" sleep 60 >/dev/null
+  podman_or_fail "starting ${name} on ${network}" \
+    podman run -d --name "${name}" --network "${network}" --label kafkaops.selfcheck=true "${image}" sleep 60
 done
 # aardvark-dns answers as soon as the container is up; a short retry covers its start.
 for _ in 1 2 3 4 5; do
