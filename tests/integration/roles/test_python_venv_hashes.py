@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tarfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -96,6 +98,25 @@ def failures(report: dict) -> str:
     return "\n".join(map(str, found))
 
 
+def changed_tasks(report: dict) -> set[str]:
+    return {
+        task["task"]["name"]
+        for play in report["plays"]
+        for task in play["tasks"]
+        if any(res.get("changed") for res in task["hosts"].values())
+    }
+
+
+def task_output(report: dict) -> str:
+    return "\n".join(
+        str(res.get(stream, ""))
+        for play in report["plays"]
+        for task in play["tasks"]
+        for res in task["hosts"].values()
+        for stream in ("stdout", "stderr")
+    )
+
+
 def sniffio_files(venv: Path) -> list[Path]:
     return sorted(venv.glob("lib/python3*/site-packages/sniffio*"))
 
@@ -165,3 +186,28 @@ def test_local_package_with_a_dependency_the_lock_lacks_fails_at_pip_check(tmp_p
     assert "tinyapp 0.1 requires idna, which is not installed" in message
     # No record: the next run checks the virtualenv again instead of trusting it.
     assert not (tmp_path / "incomplete" / "venv" / ".kafkaops-install").exists()
+
+
+def test_two_runs_at_once_build_the_shared_wheelhouse_once(tmp_path):
+    """Two clusters deployed from one controller at once share its wheelhouse cache."""
+    requirements = lock(tmp_path / "requirements.txt", GOOD_HASH)
+    cache = tmp_path / "cache"
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda name: run_role(tmp_path, name, requirements, cache), ["first", "second"]))
+
+    for result, report in runs:
+        assert result.returncode == 0, failures(report) or result.stderr[-2000:]
+    # pip download ran once, for both: the second run found the first one's wheelhouse.
+    downloaded = ["Collecting sniffio" in task_output(report) for _result, report in runs]
+    assert downloaded.count(True) == 1, f"pip download ran in {downloaded.count(True)} runs"
+    built = [any(task.endswith(": Build the wheelhouse on the controller") for task in changed_tasks(report))
+             for _result, report in runs]  # fmt: skip
+    assert built == downloaded
+    (wheelhouse,) = [p for p in cache.iterdir() if p.is_dir()]
+    with tarfile.open(f"{wheelhouse}.tar") as archive:
+        assert sorted(Path(m).name for m in archive.getnames() if m != ".") == sorted(
+            p.name for p in wheelhouse.iterdir()
+        )
+    assert [p.name for p in cache.iterdir() if p.name.endswith(".partial")] == []
+    for name in ("first", "second"):
+        assert len(sniffio_files(tmp_path / name / "venv")) > 0
