@@ -20,10 +20,13 @@ COLLECTION  := build/collections/ansible_collections/kafkaops/kraft
 JRE11       := build/dist/jre-11/bin/java
 # Records the wall time of each `make test` step.
 TIMINGS     := python3 tools/timings.py
-# Molecule scenarios that `make test` runs, in order.
-SCENARIOS   ?= default single_vm secure scale_out
+# Molecule scenarios that `make molecule` runs, longest first.
+SCENARIOS   ?= secure default scale_out single_vm
+# Jobs that run side by side (tools/timings.py lanes): most of their time is spent waiting
+# on brokers, health gates and loads of fixed length, and 24 GiB hold three scenarios.
+TEST_LANES  ?= 3
 
-.PHONY: help setup host-deps venv collection archive next-archive jre11 jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit integration molecule test bench bench-planner chaos lock-apps clean
+.PHONY: help setup host-deps venv collection archive next-archive jre11 jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit checks integration molecule-key molecule test bench bench-planner chaos lock-apps clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -120,21 +123,42 @@ galaxy: venv $(IMPORTER_VENV)/.installed ## build the collection tarball, galaxy
 # Integration tests mostly wait on brokers, outages and HTTP, so two workers halve their time
 # even on two cores; each worker starts its own session broker, and a file stays on one worker.
 INTEGRATION_WORKERS ?= 2
+INTEGRATION_RUN := pytest -q --durations=12 -n $(INTEGRATION_WORKERS) --dist loadfile tests/integration
 
 integration: setup next-archive jre11 ## pytest against real Kafka brokers (3.x and 4.x), real HTTP and a real browser
-	pytest -q --durations=12 -n $(INTEGRATION_WORKERS) --dist loadfile tests/integration
+	$(INTEGRATION_RUN)
 
-molecule: setup next-archive jre11 image ## every Molecule scenario
-	for s in $(SCENARIOS); do $(TIMINGS) run "molecule $$s" -- molecule test -s $$s; done
+# Molecule's own key for its instances (molecule/shared/prepare.yml), made once before
+# scenarios run side by side, so that no two of them create it at once.
+MOLECULE_KEY := build/molecule-ssh/id_ed25519
+molecule-key: $(MOLECULE_KEY)
+$(MOLECULE_KEY):
+	mkdir -p -m 0700 $(dir $@)
+	ssh-keygen -q -t ed25519 -N '' -C kafkaops-molecule -f $@
 
-# Each step is timed (tools/timings.py); the table prints at the end, on failure too.
-TEST_STEPS := setup next-archive jre11 lint galaxy sanity runbook unit integration molecule
+molecule_job = 'molecule $(1)=molecule test -s $(1)'
+molecule: setup next-archive jre11 image molecule-key ## every Molecule scenario, TEST_LANES at a time
+	$(TIMINGS) lanes $(TEST_LANES) $(foreach s,$(SCENARIOS),$(call molecule_job,$(s)))
+
+# The static checks, one after another, each timed.
+CHECKS := lint galaxy sanity runbook unit
+checks: ## lint, galaxy, sanity, runbook and unit
+	@for step in $(CHECKS); do $(TIMINGS) run "$$step" -- $(MAKE) --no-print-directory $$step || exit $$?; done
+
+# `make test`: what every job needs, in order, then the jobs TEST_LANES at a time, longest
+# first. Each step is timed (tools/timings.py); the table and the slowest tests of each job
+# print at the end, on failure too.
+TEST_PREPARE := setup next-archive jre11 molecule-key
+TEST_JOBS := $(call molecule_job,secure) $(call molecule_job,default) \
+  'checks=$(MAKE) --no-print-directory checks' 'integration=$(INTEGRATION_RUN)' \
+  $(call molecule_job,scale_out) $(call molecule_job,single_vm)
 test: ## everything CI runs, then the time each step took
 	@$(TIMINGS) reset
-	@rc=0; for step in $(TEST_STEPS); do \
-	  if [[ $$step == molecule ]]; then $(MAKE) --no-print-directory molecule || { rc=$$?; break; }; \
-	  else $(TIMINGS) run "$$step" -- $(MAKE) --no-print-directory $$step || { rc=$$?; break; }; fi; \
-	done; $(TIMINGS) summary; exit $$rc
+	@rc=0; for step in $(TEST_PREPARE); do \
+	  $(TIMINGS) run "$$step" -- $(MAKE) --no-print-directory $$step || { rc=$$?; break; }; \
+	done; \
+	if ((rc == 0)); then $(TIMINGS) lanes $(TEST_LANES) $(TEST_JOBS) || rc=$$?; fi; \
+	$(TIMINGS) summary; exit $$rc
 
 # Benchmarks and fault injection against the lab (started if missing); not part of `make test`.
 # The lock keeps them from overlapping other heavy runs (Molecule) on this shared machine.

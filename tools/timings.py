@@ -1,12 +1,18 @@
 """Per-step wall times for `make test`, so a change can see what it costs.
 
-    python3 tools/timings.py reset                 start a new record
-    python3 tools/timings.py run STEP -- CMD ...   run CMD, pass its output through, record its time
-    python3 tools/timings.py summary               print the record as a table
+    python3 tools/timings.py reset                        start a new record
+    python3 tools/timings.py run STEP -- CMD ...          run CMD, pass its output through, record its time
+    python3 tools/timings.py lanes N 'JOB=CMD' ...        run the jobs N at a time, in the order given
+    python3 tools/timings.py summary                      print the record as a table, then the slowest tests
 
 For a Molecule run, each phase (create, converge, idempotence, verify, ...) is
 recorded as well, from the "➜ phase: Executing/Executed" lines Molecule prints.
-The record is build/timings.tsv: step, seconds, exit code.
+The record is build/timings.tsv: step, seconds, exit code, start (seconds after reset).
+
+`lanes` runs each job's shell command with its output in build/logs/JOB.log,
+prints that log whole when the job ends, and a line as each job and phase starts.
+After a failure no new job starts; the running ones finish. `summary` ends with
+the slowest tests pytest listed (--durations) in each log.
 """
 
 from __future__ import annotations
@@ -14,41 +20,131 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
-RECORD = Path(__file__).resolve().parents[1] / "build" / "timings.tsv"
+BUILD = Path(__file__).resolve().parents[1] / "build"
+RECORD = BUILD / "timings.tsv"
+LOGS = BUILD / "logs"
+STARTED = "started"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 PHASE = re.compile(r"(?P<scenario>[\w-]+) ➜ (?P<phase>[\w-]+): (?P<event>Executing|Executed)")
+SLOWEST = re.compile(r"^=+ slowest (\d+ )?durations =+$")
+_print_lock = threading.Lock()
 
 
-def append(step: str, seconds: float, rc: int | str) -> None:
+def started_at() -> float:
+    if RECORD.exists():
+        for line in RECORD.read_text(encoding="utf-8").splitlines():
+            fields = line.split("\t")
+            if fields[0] == STARTED:
+                return float(fields[1])
+    return time.time()
+
+
+def append(step: str, seconds: float, rc: int | str, began: float | None = None) -> None:
     RECORD.parent.mkdir(parents=True, exist_ok=True)
+    offset = "" if began is None else f"\t{began - started_at():.0f}"
     with RECORD.open("a", encoding="utf-8") as record:
-        record.write(f"{step}\t{seconds:.0f}\t{rc}\n")
+        record.write(f"{step}\t{seconds:.0f}\t{rc}{offset}\n")
 
 
-def run(step: str, argv: list[str]) -> int:
-    began = time.monotonic()
-    phases: dict[str, float] = {}
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
-    assert proc.stdout is not None
-    for raw in proc.stdout:
-        sys.stdout.buffer.write(raw)
+def say(text: str) -> None:
+    with _print_lock:
+        sys.stdout.write(text)
         sys.stdout.flush()
-        match = PHASE.search(ANSI.sub("", raw.decode(errors="replace")))
-        if not match:
-            continue
-        key = f"{step} / {match['scenario']} {match['phase']}"
-        if match["event"] == "Executing":
-            phases[key] = time.monotonic()
-        elif key in phases:
-            append(key, time.monotonic() - phases.pop(key), "ok")
-    rc = proc.wait()
+
+
+def run(step: str, argv: list[str], log: Path | None = None, shell: bool = False) -> int:
+    """Run one step; its output goes to stdout, or to `log` with a line per phase on stdout."""
+    wall, began = time.time(), time.monotonic()
+    phases: dict[str, float] = {}
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, shell=shell)  # noqa: S603
+    assert proc.stdout is not None
+    sink = log.open("wb") if log else None
+    try:
+        for raw in proc.stdout:
+            if sink:
+                sink.write(raw)
+                sink.flush()
+            else:
+                say(raw.decode(errors="replace"))
+            match = PHASE.search(ANSI.sub("", raw.decode(errors="replace")))
+            if not match:
+                continue
+            key = f"{step} / {match['scenario']} {match['phase']}"
+            if match["event"] == "Executing":
+                phases[key] = time.monotonic()
+                if sink:
+                    say(f"[{clock()}] {step}: {match['phase']}\n")
+            elif key in phases:
+                append(key, time.monotonic() - phases.pop(key), "ok")
+        rc = proc.wait()
+    finally:
+        if sink:
+            sink.close()
     for key, started in phases.items():  # a phase that never finished
         append(key, time.monotonic() - started, "failed")
-    append(step, time.monotonic() - began, rc)
+    append(step, time.monotonic() - began, rc, wall)
     return rc
+
+
+def clock() -> str:
+    seconds = int(time.time() - started_at())
+    return f"+{seconds // 60}m{seconds % 60:02d}s"
+
+
+def lanes(width: int, jobs: list[tuple[str, str]]) -> int:
+    """Run the jobs `width` at a time in the given order; the first failure stops new starts."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    queue = list(jobs)
+    failed: list[str] = []
+    guard = threading.Lock()
+
+    def lane() -> None:
+        while True:
+            with guard:
+                if failed or not queue:
+                    return
+                name, command = queue.pop(0)
+            log = LOGS / (re.sub(r"[^\w.-]+", "-", name) + ".log")
+            say(f"[{clock()}] {name}: started ({command}); output in {log.relative_to(BUILD.parent)}\n")
+            rc = run(name, ["bash", "-o", "pipefail", "-c", command], log=log)
+            with guard:
+                if rc:
+                    failed.append(name)
+            verdict = "passed" if rc == 0 else f"FAILED (exit {rc})"
+            with _print_lock:
+                sys.stdout.write(f"\n===== {name}: {verdict} at {clock()} =====\n")
+                sys.stdout.write(log.read_text(encoding="utf-8", errors="replace"))
+                sys.stdout.write(f"===== end of {name} =====\n\n")
+                sys.stdout.flush()
+
+    threads = [threading.Thread(target=lane, name=f"lane-{n}") for n in range(max(1, width))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name, _command in queue:
+        append(name, 0, "not started")
+    if failed:
+        say(f"failed: {', '.join(failed)}\n")
+    return 1 if failed else 0
+
+
+def slowest_tests(log: Path, limit: int = 12) -> list[str]:
+    """The lines of pytest's --durations list in a log."""
+    lines = ANSI.sub("", log.read_text(encoding="utf-8", errors="replace")).splitlines()
+    for index, line in enumerate(lines):
+        if SLOWEST.match(line.strip()):
+            found = []
+            for entry in lines[index + 1 :]:
+                if not re.match(r"^\s*\d+(\.\d+)?s ", entry):
+                    break
+                found.append(entry.strip())
+            return found[:limit]
+    return []
 
 
 def summary() -> int:
@@ -56,27 +152,42 @@ def summary() -> int:
         print("no timings recorded")
         return 0
     rows = [line.split("\t") for line in RECORD.read_text(encoding="utf-8").splitlines() if line]
+    rows = [row + [""] * (4 - len(row)) for row in rows if row[0] != STARTED]
     steps = [row for row in rows if " / " not in row[0]]
-    total = sum(int(seconds) for _step, seconds, _rc in steps)
-    width = max(len(row[0]) for row in rows)
-    print("\n== make test: time per step ==")
-    for step, seconds, rc in rows:
+    total = sum(int(row[1]) for row in steps)
+    width = max([len(row[0]) for row in rows] + [len("sum of steps")])
+    print("\n== make test: time per step (start: minutes after the run began) ==")
+    for step, seconds, rc, began in rows:
         nested = " / " in step
         label = f"  {step.split(' / ', 1)[1]}" if nested else step
+        start = f"  start {int(began) // 60:3d}m{int(began) % 60:02d}s" if began else ""
         status = "" if rc in ("0", "ok") else f"  ({'exit ' + rc if rc.isdigit() else rc})"
-        print(f"{label:<{width}}  {int(seconds) // 60:3d}m{int(seconds) % 60:02d}s{status}")
-    print(f"{'total':<{width}}  {total // 60:3d}m{total % 60:02d}s")
+        print(f"{label:<{width}}  {int(seconds) // 60:3d}m{int(seconds) % 60:02d}s{start}{status}")
+    print(f"{'sum of steps':<{width}}  {total // 60:3d}m{total % 60:02d}s")
+    if any(line.startswith(f"{STARTED}\t") for line in RECORD.read_text(encoding="utf-8").splitlines()):
+        wall = int(time.time() - started_at())
+        print(f"{'wall time':<{width}}  {wall // 60:3d}m{wall % 60:02d}s")
+    for log in sorted(LOGS.glob("*.log")) if LOGS.exists() else []:
+        slow = slowest_tests(log)
+        if slow:
+            print(f"\n== {log.stem}: the {len(slow)} slowest tests ==")
+            print("\n".join(slow))
     return 0
 
 
 def main(args: list[str]) -> int:
     if args[:1] == ["reset"]:
-        RECORD.unlink(missing_ok=True)
+        RECORD.parent.mkdir(parents=True, exist_ok=True)
+        RECORD.write_text(f"{STARTED}\t{time.time():.0f}\t-\n", encoding="utf-8")
+        for log in LOGS.glob("*.log") if LOGS.exists() else []:
+            log.unlink()
         return 0
     if args[:1] == ["summary"]:
         return summary()
     if len(args) >= 4 and args[0] == "run" and args[2] == "--":
         return run(args[1], args[3:])
+    if len(args) >= 3 and args[0] == "lanes" and args[1].isdigit() and all("=" in job for job in args[2:]):
+        return lanes(int(args[1]), [tuple(job.split("=", 1)) for job in args[2:]])
     print(__doc__, file=sys.stderr)
     return 2
 

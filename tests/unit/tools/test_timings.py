@@ -1,0 +1,57 @@
+"""tools/timings.py: lanes run jobs side by side, stop starting new ones after a failure, and the summary
+finds pytest's slowest tests in each job's log."""
+
+from __future__ import annotations
+
+import timings
+
+
+def isolate(monkeypatch, tmp_path):
+    monkeypatch.setattr(timings, "BUILD", tmp_path)
+    monkeypatch.setattr(timings, "RECORD", tmp_path / "timings.tsv")
+    monkeypatch.setattr(timings, "LOGS", tmp_path / "logs")
+    assert timings.main(["reset"]) == 0
+
+
+def records(tmp_path):
+    rows = [line.split("\t") for line in (tmp_path / "timings.tsv").read_text().splitlines()]
+    return {row[0]: row[2] for row in rows if row[0] != timings.STARTED}
+
+
+def test_jobs_run_side_by_side_and_each_log_is_kept(monkeypatch, tmp_path, capsys):
+    isolate(monkeypatch, tmp_path)
+    # Each job waits for the other's file: they only finish if both run at once.
+    jobs = [
+        "a=touch a.up; for i in $(seq 50); do [ -e b.up ] && echo A-done && exit 0; sleep 0.1; done; exit 1",
+        "b=touch b.up; for i in $(seq 50); do [ -e a.up ] && echo B-done && exit 0; sleep 0.1; done; exit 1",
+    ]
+    monkeypatch.chdir(tmp_path)
+    assert timings.main(["lanes", "2", *jobs]) == 0
+    assert records(tmp_path) == {"a": "0", "b": "0"}
+    assert (tmp_path / "logs" / "a.log").read_text() == "A-done\n"
+    out = capsys.readouterr().out
+    assert "===== a: passed" in out and "B-done" in out
+
+
+def test_a_failure_stops_new_jobs(monkeypatch, tmp_path):
+    isolate(monkeypatch, tmp_path)
+    assert timings.main(["lanes", "1", "first=exit 3", "second=true"]) == 1
+    assert records(tmp_path) == {"first": "3", "second": "not started"}
+
+
+def test_summary_lists_the_slowest_tests_of_each_log(monkeypatch, tmp_path, capsys):
+    isolate(monkeypatch, tmp_path)
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "molecule-default.log").write_text(
+        "noise\n"
+        "============================= slowest 12 durations =============================\n"
+        "164.20s call     tests/test_zzz_upgrade.py::test_upgrade_under_load\n"
+        "90.01s call     tests/test_zx_monitoring.py::test_urp_alert\n"
+        "\n"
+        "(10 durations < 0.005s hidden.)\n"
+    )
+    timings.append("molecule default", 760, 0, timings.started_at() + 65)
+    assert timings.main(["summary"]) == 0
+    out = capsys.readouterr().out
+    assert "molecule default   12m40s  start   1m05s" in out
+    assert "== molecule-default: the 2 slowest tests ==\n164.20s call     tests/test_zzz_upgrade.py" in out
