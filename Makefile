@@ -26,7 +26,7 @@ SCENARIOS   ?= secure default scale_out single_vm
 # on brokers, health gates and loads of fixed length, and 24 GiB hold three scenarios.
 TEST_LANES  ?= 3
 
-.PHONY: help setup host-deps venv collection archive next-archive jre11 jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit checks integration molecule-key molecule test bench bench-planner chaos lock-apps clean
+.PHONY: help setup host-deps venv collection archive next-archive jre11 jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit checks integration job-integration molecule-key molecule test bench bench-planner chaos lock-apps clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -136,7 +136,16 @@ $(MOLECULE_KEY):
 	mkdir -p -m 0700 $(dir $@)
 	ssh-keygen -q -t ed25519 -N '' -C kafkaops-molecule -f $@
 
-molecule_job = 'molecule $(1)=molecule test -s $(1)'
+# Jobs run through make, so that each starts with this Makefile's PATH (the venv first):
+# a python3 that pyenv's shim started puts its own bin, and its pytest, ahead of it.
+# job-* targets have no prerequisites: `molecule` and `test` make those first, once.
+job-molecule-%:
+	molecule test -s $*
+job-integration:
+	$(INTEGRATION_RUN)
+job = '$(1)=$(MAKE) --no-print-directory $(2)'
+molecule_job = $(call job,molecule $(1),job-molecule-$(1))
+
 molecule: setup next-archive jre11 image molecule-key ## every Molecule scenario, TEST_LANES at a time
 	$(TIMINGS) lanes $(TEST_LANES) $(foreach s,$(SCENARIOS),$(call molecule_job,$(s)))
 
@@ -149,9 +158,8 @@ checks: ## lint, galaxy, sanity, runbook and unit
 # first. Each step is timed (tools/timings.py); the table and the slowest tests of each job
 # print at the end, on failure too.
 TEST_PREPARE := setup next-archive jre11 molecule-key
-TEST_JOBS := $(call molecule_job,secure) $(call molecule_job,default) \
-  'checks=$(MAKE) --no-print-directory checks' 'integration=$(INTEGRATION_RUN)' \
-  $(call molecule_job,scale_out) $(call molecule_job,single_vm)
+TEST_JOBS := $(call molecule_job,secure) $(call molecule_job,default) $(call job,checks,checks) \
+  $(call job,integration,job-integration) $(call molecule_job,scale_out) $(call molecule_job,single_vm)
 test: ## everything CI runs, then the time each step took
 	@$(TIMINGS) reset
 	@rc=0; for step in $(TEST_PREPARE); do \

@@ -54,7 +54,7 @@ missing_programs() { # prints "PROGRAM (package PACKAGE)" per missing program
 }
 
 fail() {
-  local backend missing
+  local backend missing line
   backend="$(podman info --format '{{.Host.NetworkBackend}}' 2>/dev/null || echo unknown)"
   missing="$(missing_programs)"
   {
@@ -62,7 +62,7 @@ fail() {
     echo "  podman network backend: ${backend} (tools/containers.conf pins netavark; CONTAINERS_CONF=${CONTAINERS_CONF})"
     if [[ -n "${missing}" ]]; then
       echo "  missing programs the netavark backend runs:"
-      sed 's/^/    /' <<<"${missing}"
+      while IFS= read -r line; do echo "    ${line}"; done <<<"${missing}"
       echo "  install them: apt-get install --no-install-recommends $(grep -o 'package [^)]*' <<<"${missing}" | cut -d' ' -f2 | xargs)"
       echo "  (make host-deps does this: tools/host-packages.txt lists every one)"
     else
