@@ -30,7 +30,10 @@ LOGS = BUILD / "logs"
 STARTED = "started"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 PHASE = re.compile(r"(?P<scenario>[\w-]+) ➜ (?P<phase>[\w-]+): (?P<event>Executing|Executed)")
-SLOWEST = re.compile(r"^=+ slowest (\d+ )?durations =+$")
+SLOWEST = re.compile(r"=+ slowest (\d+ )?durations")
+DURATION = re.compile(r"^\s*\d+(\.\d+)?s \w")
+# Molecule frames a command's output in a box: "  │ " before each line.
+BOX = re.compile(r"^\s*│ ?")
 _print_lock = threading.Lock()
 
 
@@ -134,16 +137,22 @@ def lanes(width: int, jobs: list[tuple[str, str]]) -> int:
 
 
 def slowest_tests(log: Path, limit: int = 12) -> list[str]:
-    """The lines of pytest's --durations list in a log."""
-    lines = ANSI.sub("", log.read_text(encoding="utf-8", errors="replace")).splitlines()
+    """The lines of pytest's --durations list in a log, Molecule's boxed and wrapped output included."""
+    text = ANSI.sub("", log.read_text(encoding="utf-8", errors="replace"))
+    lines = [BOX.sub("", line).rstrip() for line in text.splitlines()]
     for index, line in enumerate(lines):
-        if SLOWEST.match(line.strip()):
-            found = []
-            for entry in lines[index + 1 :]:
-                if not re.match(r"^\s*\d+(\.\d+)?s ", entry):
-                    break
+        if not SLOWEST.search(line):
+            continue
+        found: list[str] = []
+        for entry in lines[index + 1 :]:
+            if DURATION.match(entry):
                 found.append(entry.strip())
-            return found[:limit]
+            elif found and entry.startswith("  ") and entry.strip():
+                # Molecule's box wraps at its width: the first piece broke at a space, the rest mid-word.
+                found[-1] += (" " if found[-1].endswith(("call", "setup", "teardown")) else "") + entry.strip()
+            elif found or not set(entry.strip()) <= {"="}:
+                break
+        return found[:limit]
     return []
 
 

@@ -55,3 +55,21 @@ def test_summary_lists_the_slowest_tests_of_each_log(monkeypatch, tmp_path, caps
     out = capsys.readouterr().out
     assert "molecule default   12m40s  start   1m05s" in out
     assert "== molecule-default: the 2 slowest tests ==\n164.20s call     tests/test_zzz_upgrade.py" in out
+
+
+def test_slowest_tests_read_through_molecules_wrapped_box(tmp_path):
+    log = tmp_path / "molecule-default.log"
+    log.write_text(
+        "  \u2502 ============================= slowest 12 durations\n"
+        "  \u2502   =============================\n"
+        "  \u2502 598.37s call    \n"
+        "  \u2502   molecule/default/tests/test_zzz_upgrade.py::test_one_node_first_then_all_a\n"
+        "  \u2502   nd_finalize_under_load\n"
+        "  \u2502 69.29s call     molecule/default/tests/test_cluster.py::test_seed\n"
+        "  \u2502 \n"
+        "  \u2502 ======== 52 passed in 900s ========\n"
+    )
+    assert timings.slowest_tests(log) == [
+        "598.37s call molecule/default/tests/test_zzz_upgrade.py::test_one_node_first_then_all_and_finalize_under_load",
+        "69.29s call     molecule/default/tests/test_cluster.py::test_seed",
+    ]
