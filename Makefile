@@ -22,8 +22,8 @@ JRE11       := build/dist/jre-11/bin/java
 TIMINGS     := python3 tools/timings.py
 # Molecule scenarios that `make molecule` runs, longest first.
 SCENARIOS   ?= secure default scale_out single_vm
-# Jobs that run side by side (tools/timings.py lanes): most of their time is spent waiting
-# on brokers, health gates and loads of fixed length, and 24 GiB hold three scenarios.
+# Jobs that run side by side (tools/timings.py lanes): one job alone leaves the cores idle
+# while it waits on brokers and health gates; three keep both busy, in well under 24 GiB.
 TEST_LANES  ?= 3
 
 .PHONY: help setup host-deps venv collection archive next-archive jre11 jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit checks integration job-integration molecule-key molecule test bench bench-planner chaos lock-apps clean
