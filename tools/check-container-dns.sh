@@ -40,30 +40,30 @@ cleanup
 # The programs podman's netavark backend runs, and the Debian package of each.
 # Bookworm's netavark (1.4) sets up every network with iptables but does not
 # depend on it, so a --no-install-recommends install can lack it.
-helper() { # the path of a podman helper binary, or nothing
+has_helper() { # a podman helper binary, in any of the directories podman searches
   local dir
   for dir in /usr/libexec/podman /usr/lib/podman /usr/local/libexec/podman /usr/local/lib/podman; do
-    [[ -x "${dir}/$1" ]] && { echo "${dir}/$1"; return 0; }
+    [[ -x "${dir}/$1" ]] && return 0
   done
-  return 0
+  return 1
 }
-missing_programs() { # prints "PROGRAM (package PACKAGE)" per missing program
-  [[ -n "$(helper netavark)" ]] || echo "netavark (package netavark)"
-  [[ -n "$(helper aardvark-dns)" ]] || echo "aardvark-dns (package aardvark-dns)"
-  PATH="${PATH}:/usr/sbin:/sbin" command -v iptables >/dev/null || echo "iptables (package iptables)"
+missing_programs() { # each program is named after its Debian package
+  local program
+  for program in netavark aardvark-dns; do has_helper "${program}" || echo "${program}"; done
+  PATH="${PATH}:/usr/sbin:/sbin" command -v iptables >/dev/null || echo iptables
 }
 
 fail() {
-  local backend missing line
+  local backend program missing=()
   backend="$(podman info --format '{{.Host.NetworkBackend}}' 2>/dev/null || echo unknown)"
-  missing="$(missing_programs)"
+  mapfile -t missing < <(missing_programs)
   {
     echo "error: containers on one podman network cannot resolve each other by name: $*"
     echo "  podman network backend: ${backend} (tools/containers.conf pins netavark; CONTAINERS_CONF=${CONTAINERS_CONF})"
-    if [[ -n "${missing}" ]]; then
+    if ((${#missing[@]})); then
       echo "  missing programs the netavark backend runs:"
-      while IFS= read -r line; do echo "    ${line}"; done <<<"${missing}"
-      echo "  install them: apt-get install --no-install-recommends $(grep -o 'package [^)]*' <<<"${missing}" | cut -d' ' -f2 | xargs)"
+      for program in "${missing[@]}"; do echo "    ${program} (package ${program})"; done
+      echo "  install them: apt-get install --no-install-recommends ${missing[*]}"
       echo "  (make host-deps does this: tools/host-packages.txt lists every one)"
     else
       echo "  netavark, aardvark-dns and iptables are all installed; read podman's error above"

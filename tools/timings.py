@@ -59,21 +59,22 @@ def say(text: str) -> None:
         sys.stdout.flush()
 
 
-def run(step: str, argv: list[str], log: Path | None = None, shell: bool = False) -> int:
+def run(step: str, argv: list[str], log: Path | None = None) -> int:
     """Run one step; its output goes to stdout, or to `log` with a line per phase on stdout."""
     wall, began = time.time(), time.monotonic()
     phases: dict[str, float] = {}
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, shell=shell)  # noqa: S603
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
     assert proc.stdout is not None
     sink = log.open("wb") if log else None
     try:
         for raw in proc.stdout:
+            line = raw.decode(errors="replace")
             if sink:
                 sink.write(raw)
                 sink.flush()
             else:
-                say(raw.decode(errors="replace"))
-            match = PHASE.search(ANSI.sub("", raw.decode(errors="replace")))
+                say(line)
+            match = PHASE.search(ANSI.sub("", line))
             if not match:
                 continue
             key = f"{step} / {match['scenario']} {match['phase']}"
