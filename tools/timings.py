@@ -11,8 +11,9 @@ The record is build/timings.tsv: step, seconds, exit code, start (seconds after 
 
 `lanes` runs each job's shell command with its output in build/logs/JOB.log,
 prints that log whole when the job ends, and a line as each job and phase starts.
-After a failure no new job starts; the running ones finish. `summary` ends with
-the slowest tests pytest listed (--durations) in each log.
+After a failure no new job starts; the running ones finish. `summary` then lists
+the slowest tests pytest listed (--durations) in each log, and ends with what
+each failed job's log says went wrong, so the last lines of a run name the failure.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ SLOWEST = re.compile(r"=+ slowest (\d+ )?durations")
 DURATION = re.compile(r"^\s*\d+(\.\d+)?s \w")
 # Molecule frames a command's output in a box: "  │ " before each line.
 BOX = re.compile(r"^\s*│ ?")
+# What a failed job's log says went wrong: pytest's short summary, Ansible's failed tasks,
+# Molecule's and make's own errors.
+FAILURE = re.compile(r"^(FAILED |ERROR |fatal: \[|failed: \[|CRITICAL |ERROR: |make(\[\d+\])?: \*\*\* )")
+FAILURE_LINES = 12
+FAILURE_WIDTH = 400
 _print_lock = threading.Lock()
 
 
@@ -99,6 +105,10 @@ def clock() -> str:
     return f"+{seconds // 60}m{seconds % 60:02d}s"
 
 
+def log_name(job: str) -> str:
+    return re.sub(r"[^\w.-]+", "-", job)
+
+
 def lanes(width: int, jobs: list[tuple[str, str]]) -> int:
     """Run the jobs `width` at a time in the given order; the first failure stops new starts."""
     LOGS.mkdir(parents=True, exist_ok=True)
@@ -112,7 +122,7 @@ def lanes(width: int, jobs: list[tuple[str, str]]) -> int:
                 if failed or not queue:
                     return
                 name, command = queue.pop(0)
-            log = LOGS / (re.sub(r"[^\w.-]+", "-", name) + ".log")
+            log = LOGS / (log_name(name) + ".log")
             say(f"[{clock()}] {name}: started ({command}); output in {log.relative_to(BUILD.parent)}\n")
             rc = run(name, ["bash", "-o", "pipefail", "-c", command], log=log)
             with guard:
@@ -157,6 +167,14 @@ def slowest_tests(log: Path, limit: int = 12) -> list[str]:
     return []
 
 
+def failure_lines(log: Path, limit: int = FAILURE_LINES) -> list[str]:
+    """The last lines of a log that say what failed; its last lines if none does."""
+    text = ANSI.sub("", log.read_text(encoding="utf-8", errors="replace"))
+    lines = [BOX.sub("", line).rstrip() for line in text.splitlines()]
+    found = [line for line in lines if FAILURE.match(line.lstrip())] or [line for line in lines if line.strip()]
+    return [line if len(line) <= FAILURE_WIDTH else line[:FAILURE_WIDTH] + " ..." for line in found[-limit:]]
+
+
 def summary() -> int:
     if not RECORD.exists():
         print("no timings recorded")
@@ -182,6 +200,11 @@ def summary() -> int:
         if slow:
             print(f"\n== {log.stem}: the {len(slow)} slowest tests ==")
             print("\n".join(slow))
+    for step, _seconds, rc, _began in steps:
+        log = LOGS / (log_name(step) + ".log")
+        if rc.isdigit() and rc != "0" and log.exists():
+            print(f"\n== {step}: FAILED (exit {rc}); the lines of {log.relative_to(BUILD.parent)} that say why ==")
+            print("\n".join(failure_lines(log)))
     return 0
 
 

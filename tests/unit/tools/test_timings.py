@@ -73,3 +73,25 @@ def test_slowest_tests_read_through_molecules_wrapped_box(tmp_path):
         "598.37s call molecule/default/tests/test_zzz_upgrade.py::test_one_node_first_then_all_and_finalize_under_load",
         "69.29s call     molecule/default/tests/test_cluster.py::test_seed",
     ]
+
+
+def test_summary_ends_with_what_the_failed_job_says(monkeypatch, tmp_path, capsys):
+    isolate(monkeypatch, tmp_path)
+    job = "integration=echo ok; echo 'FAILED tests/test_a.py::test_b - assert 1 == 2'; exit 1"
+    assert timings.main(["lanes", "1", job]) == 1
+    (tmp_path / "logs" / "molecule-secure.log").write_text(
+        "  \u2502 ======== slowest 12 durations ========\n  \u2502 9.00s call     tests/test_x.py::test_y\n"
+    )
+    capsys.readouterr()
+    assert timings.main(["summary"]) == 0
+    out = capsys.readouterr().out
+    heading, reason = out.rstrip().splitlines()[-2:]
+    assert heading.startswith("== integration: FAILED (exit 1); the lines of ")
+    assert heading.endswith("/logs/integration.log that say why ==")
+    assert reason == "FAILED tests/test_a.py::test_b - assert 1 == 2"
+
+
+def test_a_log_without_a_failure_line_shows_its_last_lines(tmp_path):
+    log = tmp_path / "checks.log"
+    log.write_text("\n".join(f"line {n}" for n in range(30)) + "\n\n")
+    assert timings.failure_lines(log, limit=3) == ["line 27", "line 28", "line 29"]
