@@ -1,3 +1,3 @@
-"""FastAPI producer and consumer apps for the kafkaops.kraft collection."""
+"""FastAPI producer and consumer apps, and the lag exporter, for the kafkaops.kraft collection."""
 
 __version__ = "1.0.0"

@@ -21,25 +21,21 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import secrets
 import sys
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from .asgi import REALM, ASGIApp, Receive, Scope, Send, header, respond_json
+from .session import BrowserSessions
 
 SCHEME = "pbkdf2_sha256"
 # OWASP's recommendation for PBKDF2-HMAC-SHA256; ~0.1 s per check on one core.
 DEFAULT_ITERATIONS = 600_000
 MIN_ITERATIONS, MAX_ITERATIONS = 1_000, 10_000_000
 MAX_TOKEN_CHARS = 1024
-REALM = 'Bearer realm="kafkaops"'
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -143,33 +139,6 @@ def bearer_token(authorization: bytes) -> str | None:
     return token.strip() or None
 
 
-def header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value
-    return None
-
-
-async def respond(send: Send, status: int, body: bytes, content_type: bytes, headers=()) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-                (b"cache-control", b"no-store"),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-async def respond_json(send: Send, status: int, detail: str, headers=()) -> None:
-    await respond(send, status, json.dumps({"detail": detail}).encode(), b"application/json", headers)
-
-
 class AuthMiddleware:
     """Pure ASGI: lets a request through only with a valid bearer token (or browser session).
 
@@ -232,8 +201,6 @@ def add_auth(app: Any, settings: Any, browser_login: bool = False) -> None:
     """Install AuthMiddleware on a FastAPI app when settings.api_auth is on."""
     if not settings.api_auth:
         return
-    from .session import BrowserSessions  # session builds on this module
-
     open_paths = {"/healthz", "/readyz"} | (set() if settings.metrics_auth else {"/metrics"})
     sessions = None
     if browser_login:

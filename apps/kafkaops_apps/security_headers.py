@@ -7,7 +7,7 @@ the route set itself (the consumer page's own policy) is kept.
 
 from __future__ import annotations
 
-from .auth import ASGIApp, Receive, Scope, Send
+from .asgi import ASGIApp, Receive, Scope, Send
 
 # The consumer page and the login form have no inline script or style: JS and CSS come
 # from /static, so this policy holds for every page the apps serve.

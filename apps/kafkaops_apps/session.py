@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from html import escape
 from urllib.parse import parse_qs
 
-from .auth import REALM, ASGIApp, Receive, Scope, Send, header, respond, respond_json
+from .asgi import REALM, ASGIApp, Receive, Scope, Send, header, respond, respond_json
 
 LOGIN_PATH = "/login"
 MAX_FORM_BYTES = 4096

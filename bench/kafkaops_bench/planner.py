@@ -8,20 +8,9 @@ and the collection's plan_reassignment() spreads them.
 from __future__ import annotations
 
 import random
-import sys
 import time
-from pathlib import Path
 
-COLLECTIONS = Path(__file__).resolve().parents[2] / "build" / "collections"
-
-
-def collection_planner():
-    """The collection's module_utils/reassignment.py (`make collection` links build/collections)."""
-    if str(COLLECTIONS) not in sys.path:
-        sys.path.insert(0, str(COLLECTIONS))
-    from ansible_collections.kafkaops.kraft.plugins.module_utils import reassignment
-
-    return reassignment
+from .collection import collection_planner
 
 
 def kafka_placement(partitions: int, rf: int, brokers: list[int], rng: random.Random) -> list[list[int]]:
@@ -130,7 +119,7 @@ def p7(runs: int = 3, baseline_up_to: int = 6_000, shapes=SHAPES) -> dict:
     """Plan every shape `runs` times with the collection's planner; the quadratic planner of
     before (planner_baseline) plans the shapes of up to `baseline_up_to` partitions once
     beside it, for the speed-up and to compare the replicas moved."""
-    from . import planner_baseline
+    from . import planner_baseline  # imports the collection as it loads: only P7 needs it
     from .stats import summary
 
     reassignment = collection_planner()

@@ -7,7 +7,7 @@ partitions).
 
 from __future__ import annotations
 
-from .planner import collection_planner
+from .collection import collection_planner
 
 # The counting helpers did not change; only the planning below did.
 _SHARED = collection_planner()

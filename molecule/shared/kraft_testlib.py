@@ -41,14 +41,6 @@ def output_tail(result, chars: int = 3000) -> str:
     return (result.stdout + result.stderr)[-chars:]
 
 
-def recap(output: str) -> dict[str, dict[str, int]]:
-    """PLAY RECAP counters per host."""
-    counters = {}
-    for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=\d+.*)$", output, re.M):
-        counters[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", fields)}
-    return counters
-
-
 def hosts(*names: str):
     return {name: testinfra.get_host(f"podman://{name}") for name in names}
 

@@ -7,6 +7,10 @@ default (``kafka_kraft_node_id``). A host may instead list several nodes in
 ``kafka_kraft_nodes`` (the seed's several-nodes-on-one-VM layout); their ports
 and log dirs then default to the seed's scheme (9092+i, 10092+i,
 /var/kafka/logs/broker<i+1>).
+
+Each node also carries the ports derived from its host's settings (INTERNAL
+listener, JMX, JMX exporter), so the role's templates, the firewall and the
+monitoring read one value instead of each repeating the arithmetic.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ import uuid
 
 from ansible.errors import AnsibleFilterError
 
+# kafka_kraft_<key> for a host whose inventory does not set it: hostvars hold no
+# role defaults. tests/unit/roles/test_restated_defaults.py fails when one
+# differs from roles/kafka_kraft/defaults/main.yml.
 DEFAULTS = {
     "client_port": 9092,
     "controller_port": 10092,
@@ -24,11 +31,62 @@ DEFAULTS = {
     "controllers_group": "kafka_controllers",
     "brokers_group": "kafka_brokers",
     "listen_address": "0.0.0.0",  # noqa: S104 - brokers serve remote clients
+    "internal_port_offset": 100,
+    "jmx_port": 9999,
+    "jmx_exporter_port": 7071,
+    # Read for every Kafka host by kraft_monitoring.
+    "jmx_exporter_enabled": False,
+    "jmx_exporter_username": "prometheus",
+    "tls_enabled": False,
 }
 
 
 def _setting(hv, key):
     return hv.get("kafka_kraft_" + key, DEFAULTS[key])
+
+
+def internal_port(client_port, offset):
+    """The INTERNAL listener's port (a broker opens it when the inter-broker protocol differs from the client's)."""
+    return int(client_port) + int(offset)
+
+
+def host_port(base, position):
+    """A per-node port of a host-wide setting (JMX, JMX exporter): consecutive ports for the nodes of one host.
+
+    ``position`` is the node's index among its host's nodes ordered by id.
+    """
+    return int(base) + int(position)
+
+
+def derived_port(node, field, value, position=0):
+    """``node[field]`` (internal_port, jmx_port, jmx_exporter_port) as kraft_nodes sets it.
+
+    A node made without it (not by kraft_nodes) gets it by the same rule from
+    ``value``: the INTERNAL offset, or the JMX or exporter base with the node's
+    ``position`` on its host.
+    """
+    if field in node:
+        return node[field]
+    if field == "internal_port":
+        return internal_port(node["client_port"], value)
+    return host_port(value, position)
+
+
+def _add_derived_ports(nodes, hostvars):
+    """Give each node (sorted by id) its INTERNAL, JMX and JMX exporter ports from its host's settings."""
+    ids_by_host = {}
+    for node in nodes:
+        ids_by_host.setdefault(node["host"], []).append(node["id"])
+    for node in nodes:
+        host, hv = node["host"], hostvars[node["host"]]
+        bases = {
+            key: _as_int(_setting(hv, key), "kafka_kraft_" + key, host)
+            for key in ("internal_port_offset", "jmx_port", "jmx_exporter_port")
+        }
+        position = ids_by_host[host].index(node["id"])
+        node["internal_port"] = internal_port(node["client_port"], bases["internal_port_offset"])
+        node["jmx_port"] = host_port(bases["jmx_port"], position)
+        node["jmx_exporter_port"] = host_port(bases["jmx_exporter_port"], position)
 
 
 def _roles_from_groups(host, hv):
@@ -96,7 +154,9 @@ def kraft_nodes(hosts, hostvars):
     nodes = []
     for host in hosts:
         nodes.extend(_host_nodes(host, hostvars[host]))
-    return sorted(nodes, key=lambda n: n["id"])
+    nodes = sorted(nodes, key=lambda n: n["id"])
+    _add_derived_ports(nodes, hostvars)
+    return nodes
 
 
 def kraft_problems(nodes):
@@ -298,11 +358,20 @@ def kraft_restart_queue(nodes, hostvars, play_hosts, leader=-1):
     return kraft_restart_order(queue, leader)
 
 
-def kraft_fingerprints(nodes, *template_results):
-    """Per node id, the joined checksums of every file its process reads at start."""
+def kraft_fingerprints(nodes, template_results, extra_checksums=None):
+    """Per node id, the joined checksums of every file its process reads at start.
+
+    ``template_results`` are registered template loops over ``nodes``, each
+    giving every node its own file. ``extra_checksums`` are of the host-wide
+    files every node reads (key material, JMX files, secret settings): when
+    there are any, joined with "/", they end each node's fingerprint.
+    """
     prints = {}
     for index, node in enumerate(nodes):
-        prints[node["id"]] = ":".join(str(r["results"][index].get("checksum", "")) for r in template_results)
+        sums = [str(r["results"][index].get("checksum", "")) for r in template_results]
+        if extra_checksums:
+            sums.append("/".join(str(c) for c in extra_checksums))
+        prints[node["id"]] = ":".join(sums)
     return prints
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.kafkaops.kraft.plugins.filter.kraft import derived_port, internal_port
 
 
 def _host_addresses(hostvars: dict) -> list[str]:
@@ -75,7 +76,17 @@ def kraft_nft_saddr(cidrs):
 
 def kraft_offset_ports(ports, offset):
     """Each port plus ``offset``: the internal listener's ports from the client ports."""
-    return [int(port) + int(offset) for port in ports or []]
+    return [internal_port(port, offset) for port in ports or []]
+
+
+def _node_ports(nodes, field, value):
+    """Each node's ``field`` port (kraft_nodes), or none when ``value`` is empty or none (that port is off).
+
+    ``value`` (offset or base) gives the port only to a node made without it.
+    """
+    if value in (None, ""):
+        return []
+    return [derived_port(node, field, value, position) for position, node in enumerate(nodes)]
 
 
 def _accept(ports, sources, comment):
@@ -94,20 +105,21 @@ def kraft_firewall_rules(nodes, settings):
     ``settings`` keys: ``ssh_port``, ``ssh_cidrs``, ``client_cidrs``,
     ``cluster_addresses``, ``internal_port_offset`` (empty or none without an
     internal listener), ``jmx_port`` and ``jmx_exporter_port`` (empty or none
-    when off; node i of the host uses port + i), ``metrics_cidrs``,
-    ``app_ports`` (empty on a host without apps), ``app_cidrs``,
-    ``monitoring_ports`` (Prometheus and Alertmanager; empty on a host without
-    them) and ``monitoring_cidrs``.
+    when off), ``metrics_cidrs``, ``app_ports`` (empty on a host without apps),
+    ``app_cidrs``, ``monitoring_ports`` (Prometheus and Alertmanager; empty on
+    a host without them) and ``monitoring_cidrs``.
+
+    The INTERNAL, JMX and exporter ports are the nodes' own (kraft_nodes), so
+    the rules open what the node runs; those three settings switch them on, and
+    give a node made without them the offset or base (node i: base + i).
     """
     nodes = list(nodes or [])
-    client_ports = [n["client_port"] for n in nodes if n["broker"]]
-    offset = settings.get("internal_port_offset")
-    internal_ports = kraft_offset_ports(client_ports, offset) if offset not in (None, "") else []
+    brokers = [n for n in nodes if n["broker"]]
+    client_ports = [n["client_port"] for n in brokers]
+    internal_ports = _node_ports(brokers, "internal_port", settings.get("internal_port_offset"))
     controller_ports = [n["controller_port"] for n in nodes if n["controller"]]
-    metrics_ports = []
-    for key in ("jmx_port", "jmx_exporter_port"):
-        if settings.get(key) not in (None, ""):
-            metrics_ports += list(range(int(settings[key]), int(settings[key]) + len(nodes)))
+    metrics_ports = _node_ports(nodes, "jmx_port", settings.get("jmx_port"))
+    metrics_ports += _node_ports(nodes, "jmx_exporter_port", settings.get("jmx_exporter_port"))
     rules = _accept([settings["ssh_port"]], settings.get("ssh_cidrs"), "ssh")
     rules += _accept(client_ports, settings.get("client_cidrs"), "Kafka clients")
     rules += _accept(

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Prometheus scrape configuration derived from the inventory (the prometheus role).
 
-Every Kafka node's JMX exporter (port kafka_kraft_jmx_exporter_port + the
-node's index on its host, as kafka_kraft starts them), every app instance's
+Every Kafka node's JMX exporter (its port from kraft_nodes, as kafka_kraft
+starts it), every app instance's
 /metrics (the producer's port, the consumer's base port + instance), the lag
 exporter and the monitoring host's own Prometheus and Alertmanager. Nothing is
 listed by hand.
@@ -19,24 +19,38 @@ from __future__ import annotations
 import hashlib
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.kafkaops.kraft.plugins.filter.kraft import kraft_nodes
+from ansible_collections.kafkaops.kraft.plugins.filter.kraft import DEFAULTS, kraft_nodes
 
-# The roles' defaults, for hosts whose inventory does not set them.
-EXPORTER_PORT = 7071
-EXPORTER_USERNAME = "prometheus"
+# The app roles' defaults, for app hosts whose inventory does not set them:
+# hostvars hold no role defaults. The kafka_kraft ones are kraft.DEFAULTS;
+# tests/unit/roles/test_restated_defaults.py keeps both equal to the roles'.
+APP_DEFAULTS = {
+    "fastapi_producer_port": 8001,
+    "fastapi_producer_api_auth": False,
+    "fastapi_consumer_base_port": 8002,
+    "fastapi_consumer_instances": 1,
+    "fastapi_consumer_api_auth": False,
+    "fastapi_app_behind_proxy": False,
+}
 # jmx_exporter 1.0.x checks basic auth against PBKDF2 (javax.crypto): the salt is
 # taken as UTF-8 text, keyLength counts bytes, the hash is lower-case hex.
 EXPORTER_HASH_ALGORITHM = "PBKDF2WithHmacSHA256"
 EXPORTER_HASH_ITERATIONS = 600_000
 EXPORTER_HASH_BYTES = 32
 PLACEHOLDER = "CHANGE-ME"
-PRODUCER_PORT = 8001
-CONSUMER_BASE_PORT = 8002
 FALSE = ("0", "false", "no", "off", "")
 
 
 def _flag(value):
     return str(value).strip().lower() not in FALSE if value is not None else False
+
+
+def _app(hv, name):
+    return hv.get(name, APP_DEFAULTS[name])
+
+
+def _exporter_on(hv):
+    return _flag(hv.get("kafka_kraft_jmx_exporter_enabled", DEFAULTS["jmx_exporter_enabled"]))
 
 
 def _address(host, hv):
@@ -45,7 +59,7 @@ def _address(host, hv):
 
 def _metrics_auth(hv, app):
     """Whether the app's /metrics needs a bearer token: API_AUTH, unless METRICS_AUTH is turned off."""
-    if not _flag(hv.get(f"fastapi_{app}_api_auth", False)):
+    if not _flag(_app(hv, f"fastapi_{app}_api_auth")):
         return False
     return _flag((hv.get(f"fastapi_{app}_extra_env") or {}).get("METRICS_AUTH", True))
 
@@ -111,9 +125,11 @@ def _exporter_security(hosts, hostvars):
     found = {}
     for host in sorted(set(hosts)):
         hv = hostvars[host]
-        tls = _flag(hv.get("kafka_kraft_jmx_exporter_tls", hv.get("kafka_kraft_tls_enabled", False)))
+        # kafka_kraft_jmx_exporter_tls defaults to kafka_kraft_tls_enabled.
+        tls = _flag(hv.get("kafka_kraft_jmx_exporter_tls", hv.get("kafka_kraft_tls_enabled", DEFAULTS["tls_enabled"])))
         auth = not _placeholder(hv.get("kafka_kraft_jmx_exporter_password"))
-        username = str(hv.get("kafka_kraft_jmx_exporter_username") or EXPORTER_USERNAME) if auth else None
+        username = hv.get("kafka_kraft_jmx_exporter_username") or DEFAULTS["jmx_exporter_username"]
+        username = str(username) if auth else None
         found.setdefault((tls, username), []).append(host)
     if len(found) > 1:
         raise AnsibleFilterError(
@@ -131,7 +147,7 @@ def _exporter_security(hosts, hostvars):
 def kraft_jmx_targets(hosts, hostvars):
     """One target per Kafka node: its exporter address and labels; fails naming hosts without the exporter."""
     nodes = kraft_nodes(hosts, hostvars)
-    off = sorted({n["host"] for n in nodes if not _flag(hostvars[n["host"]].get("kafka_kraft_jmx_exporter_enabled"))})
+    off = sorted({n["host"] for n in nodes if not _exporter_on(hostvars[n["host"]])})
     if off:
         raise AnsibleFilterError(
             "monitoring scrapes every Kafka node's JMX exporter, but it is off on "
@@ -141,13 +157,10 @@ def kraft_jmx_targets(hosts, hostvars):
         )
     targets = []
     for host in sorted({n["host"] for n in nodes}):
-        hv = hostvars[host]
-        local = [n for n in nodes if n["host"] == host]
-        base = int(hv.get("kafka_kraft_jmx_exporter_port", EXPORTER_PORT))
-        for index, node in enumerate(local):
+        for node in (n for n in nodes if n["host"] == host):
             targets.append(
                 {
-                    "targets": [f"{node['advertised_host']}:{base + index}"],
+                    "targets": [f"{node['advertised_host']}:{node['jmx_exporter_port']}"],
                     "labels": {"host": host, "node_id": str(node["id"]), "kafka_roles": ",".join(node["roles"])},
                 }
             )
@@ -163,13 +176,14 @@ def kraft_app_targets(hosts, hostvars, monitoring_host=None):
     found, unreachable = [], []
     for host in sorted(hosts or []):
         hv = hostvars[host]
-        if _flag(hv.get("fastapi_app_behind_proxy")) and host != monitoring_host:
+        behind_proxy = _flag(_app(hv, "fastapi_app_behind_proxy"))
+        if behind_proxy and host != monitoring_host:
             unreachable.append(host)
             continue
-        address = "127.0.0.1" if _flag(hv.get("fastapi_app_behind_proxy")) else _address(host, hv)
-        ports = {"producer": [int(hv.get("fastapi_producer_port", PRODUCER_PORT))]}
-        base = int(hv.get("fastapi_consumer_base_port", CONSUMER_BASE_PORT))
-        ports["consumer"] = [base + i for i in range(int(hv.get("fastapi_consumer_instances", 1)))]
+        address = "127.0.0.1" if behind_proxy else _address(host, hv)
+        ports = {"producer": [int(_app(hv, "fastapi_producer_port"))]}
+        base = int(_app(hv, "fastapi_consumer_base_port"))
+        ports["consumer"] = [base + i for i in range(int(_app(hv, "fastapi_consumer_instances")))]
         for app in ("producer", "consumer"):
             for port in ports[app]:
                 group = {"targets": [f"{address}:{port}"], "labels": {"host": host, "app": app}}

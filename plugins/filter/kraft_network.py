@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.kafkaops.kraft.plugins.filter.kraft import DEFAULTS, derived_port
 
 
 def kraft_source_range_problems(ranges, min_prefix_v4=16, min_prefix_v6=48):
@@ -64,13 +65,18 @@ def kraft_port_ranges(ports):
     return ranges
 
 
-def kraft_cluster_ports(nodes, internal_port_offset=100):
-    """Ports cluster members use between themselves: client, INTERNAL (client + offset) and controller."""
+def kraft_cluster_ports(nodes, internal_port_offset=None):
+    """Ports cluster members use between themselves: client, INTERNAL and controller.
+
+    A node from kraft_nodes carries its INTERNAL port; ``internal_port_offset``
+    (default 100) serves only nodes made without one.
+    """
+    offset = DEFAULTS["internal_port_offset"] if internal_port_offset is None else internal_port_offset
     ports = set()
     for node in nodes:
         ports.add(node["controller_port"])
         if node["broker"]:
-            ports.update((node["client_port"], node["client_port"] + int(internal_port_offset)))
+            ports.update((node["client_port"], derived_port(node, "internal_port", offset)))
     return kraft_port_ranges(ports)
 
 

@@ -7,6 +7,7 @@ decision about listeners, TLS and SASL lives here, under unit test.
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.kafkaops.kraft.plugins.filter.kraft import DEFAULTS, derived_port
 from ansible_collections.kafkaops.kraft.plugins.filter.kraft_security import kraft_plain_user
 
 PLAIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
@@ -24,7 +25,7 @@ def _listeners(node, client, offset, internal):
     if node["broker"]:
         add(client, node["client_port"])
         if internal:
-            add("INTERNAL", node["client_port"] + offset)
+            add("INTERNAL", derived_port(node, "internal_port", offset))
     # Controllers advertise their listener: a dynamic quorum learns voter
     # endpoints from it, and 3.9.0 refuses 0.0.0.0 there.
     if node["controller"]:
@@ -83,7 +84,8 @@ def kraft_server_properties(node, settings):
     """Every server.properties setting of ``node`` (from kraft_nodes), secrets included.
 
     ``settings`` keys: ``client_protocol``, ``inter_broker_protocol``,
-    ``controller_protocol``, ``internal_port_offset``, ``quorum`` (the
+    ``controller_protocol``, ``internal_port_offset`` (only for a node without
+    ``internal_port``), ``quorum`` (the
     controller.quorum.* property), ``tls`` and ``sasl`` (dicts, or empty when
     not used), ``cluster_properties`` (brokers; a dedicated controller gets
     CONTROLLER_CLUSTER_PROPERTIES of them), ``authorizer_properties``
@@ -97,7 +99,7 @@ def kraft_server_properties(node, settings):
     inter_broker = settings["inter_broker_protocol"]
     controller = settings["controller_protocol"]
     internal = inter_broker != client
-    offset = int(settings.get("internal_port_offset", 100))
+    offset = settings.get("internal_port_offset", DEFAULTS["internal_port_offset"])
     listeners, advertised = _listeners(node, client, offset, internal)
     protocol_map = [f"CONTROLLER:{controller}", f"{client}:{client}"]
     if internal:

@@ -6,6 +6,9 @@
 Modules merge KAFKA_CONNECTION_SPEC into their argument spec, validate with
 connection_errors() and obtain a KafkaAdminClient from connect(). Only this file
 knows how kafka-python 3.x spells its connection settings.
+
+The lag exporter app imports it too, through a link in apps/kafkaops_apps/lag_exporter,
+without Ansible installed: Ansible is imported inside the functions that need it only.
 """
 
 from __future__ import absolute_import, division, print_function

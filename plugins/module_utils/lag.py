@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkaops maintainers
 # SPDX-License-Identifier: Apache-2.0
-"""Consumer-group lag for kafkaops.kraft.kafka_consumer_lag.
+"""Consumer-group lag for kafkaops.kraft.kafka_consumer_lag and the lag exporter app.
 
 compute_lag() is the pure arithmetic (unit-tested); GroupLagReader gathers
 the offsets from Kafka. Works for groups with or without live members, since
@@ -12,7 +12,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.kafkaops.kraft.plugins.module_utils.kafka_client import KafkaModuleError
+# Relative: the lag exporter app (apps/kafkaops_apps/lag_exporter) links this file and
+# kafka_client.py into its package, where the collection's namespace does not exist.
+from .kafka_client import KafkaModuleError
 
 UNKNOWN_TOPIC_OR_PARTITION = 3
 # States Kafka reports for a group id it has no record of.

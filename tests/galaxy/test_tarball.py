@@ -31,9 +31,9 @@ FORBIDDEN = [
     "*/.venv*", "*/.env", "*.tar.gz", "*.tgz", "*.jar", "*/build", "*/build/*", "*/molecule", "*/molecule/*",
     "*/artifacts/*", "*/docs/images/*", "*.png",
 ]  # fmt: skip
-# The whole collection (apps included) packs to about 250 KiB; a stray cache,
+# The whole collection (apps included) packs to about 410 KiB; a stray cache,
 # result or nested collection pushes it well past these.
-MAX_BYTES = 400 * 1024
+MAX_BYTES = 460 * 1024
 MAX_ENTRIES = 400
 
 

@@ -2,6 +2,9 @@
 
 import pytest
 
+# pytest finds the fixture and the hook by name.
+from tests.support.figures import figure, pytest_terminal_summary  # noqa: F401  # pylint: disable=unused-import
+
 
 @pytest.fixture
 def admin(kafka_broker):
@@ -11,19 +14,3 @@ def admin(kafka_broker):
     client = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap, request_timeout_ms=15000)
     yield client
     client.close()
-
-
-def pytest_terminal_summary(terminalreporter):
-    """Print the figures tests recorded with the `figure` fixture, whatever worker ran them."""
-    lines = [
-        value
-        for reports in terminalreporter.stats.values()
-        for report in reports
-        if getattr(report, "when", None) == "call"
-        for name, value in getattr(report, "user_properties", ())
-        if name == "figure"
-    ]
-    if lines:
-        terminalreporter.section("measured figures")
-        for line in lines:
-            terminalreporter.write_line(line)

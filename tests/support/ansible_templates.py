@@ -43,6 +43,11 @@ def _load(path: Path) -> dict:
     return _trusted(yaml.safe_load(path.read_text()) or {})
 
 
+def role_defaults(role: str = "kafka_kraft") -> dict:
+    """``roles/<role>/defaults/main.yml``."""
+    return _load(ROLES / role / "defaults" / "main.yml")
+
+
 def host_variables(inventory: dict, host: str, extra: dict | None = None, roles=("kafka_kraft",)) -> dict:
     """The variables ``host`` sees: roles' defaults < group vars < host vars < roles' vars < ``extra``.
 
@@ -60,7 +65,7 @@ def host_variables(inventory: dict, host: str, extra: dict | None = None, roles=
         }
     variables = {}
     for role in roles:
-        variables.update(_load(ROLES / role / "defaults" / "main.yml"))
+        variables.update(role_defaults(role))
     variables.update(hostvars[host])
     for role in roles:
         if (ROLES / role / "vars" / "main.yml").exists():

@@ -45,6 +45,7 @@ def _release(version: str) -> dict:
 
 
 def free_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -76,18 +76,23 @@ SEPARATE_INTER_BROKER = {
     "kafka_kraft_firewall_ssh_cidrs": ["10.1.0.0/16", "fd00::/8"],
 }
 
-# name -> (inventory, extra variables as a task would set them)
+# What the role's tasks settle before server.properties renders: authorizer.yml
+# whether the authorizer still allows everyone, quorum.yml (a dynamic quorum)
+# the initial controllers and the servers to bootstrap from.
+SETTLED = {"_kafka_kraft_authorizer_open": False}
+
+# name -> (inventory, facts as the tasks set them)
 SCENARIOS = {
     "single_node": (
         _inventory({"k1": {"kafka_kraft_node_id": 1}}, {g: ["k1"] for g in COMBINED}),
-        {},
+        SETTLED,
     ),
-    "default": (_three({"kafka_kraft_custom_properties": {"log.retention.hours": 24}}), {}),
+    "default": (_three({"kafka_kraft_custom_properties": {"log.retention.hours": 24}}), SETTLED),
     "single_vm": (
         _inventory({"vm1": {"kafka_kraft_nodes": [{"id": 1}, {"id": 2}]}}, {g: ["vm1"] for g in COMBINED}),
-        {},
+        SETTLED,
     ),
-    "secure": (_three(SECURE), {"_kafka_kraft_authorizer_open": True}),
+    "secure": (_three(SECURE), {**SETTLED, "_kafka_kraft_authorizer_open": True}),
     "secure_enforced": (
         _three(
             {
@@ -96,10 +101,10 @@ SCENARIOS = {
                 "kafka_kraft_authorizer_allow_anonymous_nodes": True,
             }
         ),
-        {},
+        SETTLED,
     ),
-    "plain_internal": (_three(PLAIN_INTERNAL, apps=False), {}),
-    "separate_inter_broker": (_three(SEPARATE_INTER_BROKER), {}),
+    "plain_internal": (_three(PLAIN_INTERNAL, apps=False), SETTLED),
+    "separate_inter_broker": (_three(SEPARATE_INTER_BROKER), SETTLED),
     "dynamic_dedicated": (
         _inventory(
             {
@@ -121,6 +126,10 @@ SCENARIOS = {
                 "kafka_kraft_jmx_exporter_enabled": True,
             },
         ),
-        {"_kafka_kraft_initial_controllers": "1@k1:10092:AAAA,2@k2:10092:BBBB,3@k3:10092:CCCC"},
+        {
+            **SETTLED,
+            "_kafka_kraft_initial_controllers": "1@k1:10092:AAAA,2@k2:10092:BBBB,3@k3:10092:CCCC",
+            "_kafka_kraft_quorum_bootstrap": "k1:10092,k2:10092,k3:10092",
+        },
     ),
 }

@@ -35,12 +35,12 @@ from kraft_testlib import (
     http,
     http_json,
     output_tail,
-    recap,
     seed_command_failures,
     until,
 )
 
 from tests.support import browser
+from tests.support.playbook import recap_counts
 
 KAFKA = hosts("kafka1", "kafka2", "kafka3")
 APPS = hosts("apps1")["apps1"]
@@ -173,7 +173,7 @@ def test_one_node_first_then_all_and_finalize_under_load(figure, levels_before):
                 assert f"node {node_id} supports metadata.version" in text, output_tail(refused)
             assert "node 2 supports" not in text, output_tail(refused)
             assert "it runs an older release or is not upgraded yet" in text, output_tail(refused)
-            assert recap(refused.stdout)[CANARY]["changed"] == 0, output_tail(refused)
+            assert recap_counts(refused.stdout)[CANARY]["changed"] == 0, output_tail(refused)
             assert node_pids() == pids
             assert finalized(finalized_levels(KAFKA["kafka1"])) == levels
 
@@ -238,7 +238,7 @@ def test_finalized_cluster(figure, levels_before):
 
     again, again_s = upgrade("-e", "upgrade_finalize_metadata=true")
     assert again.returncode == 0, output_tail(again)
-    counters = recap(again.stdout)
+    counters = recap_counts(again.stdout)
     assert sorted(counters) == sorted(KAFKA) and all(c["changed"] == 0 for c in counters.values()), counters
 
     assert seed_command_failures(KAFKA["kafka2"], 2) == []

@@ -1,21 +1,9 @@
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
+# The repository root, for tests.support (the PLAY RECAP parser, the figures).
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-FIGURES: list[str] = []
-
-
-@pytest.fixture
-def figure():
-    """Record a line for the run's summary: measured figures show even when the tests pass quietly."""
-    return FIGURES.append
-
-
-def pytest_terminal_summary(terminalreporter):
-    if FIGURES:
-        terminalreporter.section("measured figures")
-        for line in FIGURES:
-            terminalreporter.write_line(line)
+# pytest finds the fixture and the hook by name.
+from tests.support.figures import figure, pytest_terminal_summary  # noqa: F401  # pylint: disable=unused-import

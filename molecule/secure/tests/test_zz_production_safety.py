@@ -19,7 +19,9 @@ import os
 import re
 from pathlib import Path
 
-from kraft_testlib import BIN, ansible_playbook, hosts, output_tail, recap, run
+from kraft_testlib import BIN, ansible_playbook, hosts, output_tail, run
+
+from tests.support.playbook import recap_counts
 
 HARNESS = "kafkaops-test-harness"
 NODES = hosts("sec-kafka1", "sec-kafka2", "sec-kafka3")
@@ -109,7 +111,7 @@ def test_no_secret_in_ansible_output():
     extra.chmod(0o600)
     changed = ansible_playbook("--diff", "-vvv", "-e", f"@{extra}")
     assert changed.returncode == 0, output_tail(changed)
-    assert any(counts["changed"] > 0 for counts in recap(changed.stdout).values())
+    assert any(counts["changed"] > 0 for counts in recap_counts(changed.stdout).values())
     assert "log.cleaner.backoff.ms=15001" in K1.file("/etc/kafka/node1/server.properties").content_string
     users = K1.run(f"{BIN}/kafka-configs.sh {ADMIN} --describe --entity-type users")
     assert "user-principal 'audit'" in users.stdout, users.stdout
@@ -117,7 +119,7 @@ def test_no_secret_in_ansible_output():
     # A re-run changes nothing, authorizer and ACLs included (on since side_effect.yml).
     noop = ansible_playbook("--diff", "-vvv", "-e", f"@{extra}")
     assert noop.returncode == 0, output_tail(noop)
-    counts = recap(noop.stdout)
+    counts = recap_counts(noop.stdout)
     assert set(ALL) <= set(counts) and all(c["changed"] == 0 for c in counts.values()), counts
     assert "allow.everyone.if.no.acl.found=false" in K1.file("/etc/kafka/node1/server.properties").content_string
 

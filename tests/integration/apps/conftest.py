@@ -45,10 +45,3 @@ def consumer(app_env, tmp_path_factory):
     app.wait_ready()
     yield app
     app.stop()
-
-
-@pytest.fixture
-def figure(request):
-    """Record a line for the run's summary: measured figures show even when the tests pass quietly."""
-    # user_properties travel with the test report, so the figures reach the summary from xdist workers.
-    return lambda line: request.node.user_properties.append(("figure", line))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 from kafka.admin import ConfigResource
+
+from tests.support.kafka_broker import free_port
 
 
 def describe(admin, name):
@@ -26,13 +27,6 @@ def wait_for(predicate, timeout=20.0):
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.2)
-
-
-def free_port() -> int:
-    """A local port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def add_sasl_listener(broker) -> None:

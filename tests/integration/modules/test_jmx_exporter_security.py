@@ -15,7 +15,6 @@ import http.client
 import ipaddress
 import json
 import shutil
-import socket
 import ssl
 import subprocess
 import time
@@ -32,7 +31,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.support.ansible_templates import evaluate, host_variables, render
-from tests.support.kafka_broker import REPO, KafkaBroker, dist
+from tests.support.kafka_broker import REPO, KafkaBroker, dist, free_port
 from tests.support.kraft_scenarios import SCENARIOS
 
 pytestmark = pytest.mark.integration
@@ -40,12 +39,6 @@ AGENT = REPO / "build" / "dist" / "jmx_prometheus_javaagent-1.0.1.jar"
 PROMETHEUS = shutil.which("prometheus")
 PASSWORD = "scrape-Secret-5c1d"  # noqa: S105 - test password
 STORE_PASSWORD = "store-Secret-77aa"  # noqa: S105 - test password
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _name(common_name):

@@ -20,9 +20,8 @@ from kafka.admin import (
     ResourcePatternFilter,
     ResourceType,
 )
-from kafka_admin_helpers import free_port
 
-from tests.support.kafka_broker import KafkaBroker
+from tests.support.kafka_broker import KafkaBroker, free_port
 
 pytestmark = pytest.mark.integration
 ACL = "kafkaops.kraft.kafka_acl"

@@ -14,9 +14,9 @@ import uuid
 
 import pytest
 from kafka.admin import NewTopic
-from kafka_admin_helpers import free_port, wait_for
+from kafka_admin_helpers import wait_for
 
-from tests.support.kafka_broker import kafka_home
+from tests.support.kafka_broker import free_port, kafka_home
 
 pytestmark = pytest.mark.integration
 QUOTA = "kafkaops.kraft.kafka_quota"

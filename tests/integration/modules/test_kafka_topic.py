@@ -8,7 +8,9 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import ConfigResource
 from kafka.structs import OffsetAndMetadata
-from kafka_admin_helpers import describe, free_port, overrides
+from kafka_admin_helpers import describe, overrides
+
+from tests.support.kafka_broker import free_port
 
 pytestmark = pytest.mark.integration
 TOPIC = "kafkaops.kraft.kafka_topic"

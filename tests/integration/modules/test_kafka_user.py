@@ -17,9 +17,9 @@ import uuid
 import pytest
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaTimeoutError, SaslAuthenticationFailedError
-from kafka_admin_helpers import add_sasl_listener, free_port, wait_for
+from kafka_admin_helpers import add_sasl_listener, wait_for
 
-from tests.support.kafka_broker import KafkaBroker, wait_port
+from tests.support.kafka_broker import KafkaBroker, free_port, wait_port
 from tests.support.playbook import run_playbook, venv_path
 
 pytestmark = pytest.mark.integration

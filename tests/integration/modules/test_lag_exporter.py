@@ -1,15 +1,14 @@
-"""kafkaops-lag-exporter (plugins/module_utils/lag_exporter.py) against a real Kafka broker.
+"""kafkaops-lag-exporter (apps/kafkaops_apps/lag_exporter) against a real Kafka broker.
 
-It runs as the prometheus role's unit runs it (python -m on the collection's
-module_utils) and reports a group's lag after its consumer is gone, and the
-broker's log-dir size and free space.
+It runs as the prometheus role's unit runs it (python -m on the apps package) and
+reports a group's lag after its consumer is gone, and the broker's log-dir size
+and free space.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,17 +18,12 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer
 
+from tests.support.kafka_broker import free_port
 from tests.support.records import produce_per_partition
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
-MODULE = "ansible_collections.kafkaops.kraft.plugins.module_utils.lag_exporter"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+MODULE = "kafkaops_apps.lag_exporter"
 
 
 @pytest.fixture
@@ -37,7 +31,7 @@ def exporter(kafka_broker, tmp_path):
     port = free_port()
     config = tmp_path / "lag-exporter.json"
     config.write_text(json.dumps({"bootstrap_servers": [kafka_broker.bootstrap], "listen_port": port}))
-    env = dict(os.environ, PYTHONPATH=str(REPO / "build" / "collections"))
+    env = dict(os.environ, PYTHONPATH=str(REPO / "apps"))
     process = subprocess.Popen([sys.executable, "-m", MODULE, str(config)], env=env, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}/metrics"
     deadline = time.monotonic() + 20

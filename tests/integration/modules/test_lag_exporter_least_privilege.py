@@ -20,13 +20,13 @@ import urllib.request
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
-from kafka_admin_helpers import add_sasl_listener, free_port
+from kafka_admin_helpers import add_sasl_listener
 
-from tests.support.kafka_broker import REPO, KafkaBroker
+from tests.support.kafka_broker import REPO, KafkaBroker, free_port
 from tests.support.records import produce_per_partition
 
 pytestmark = pytest.mark.integration
-MODULE = "ansible_collections.kafkaops.kraft.plugins.module_utils.lag_exporter"
+MODULE = "kafkaops_apps.lag_exporter"
 SHA512 = "SCRAM-SHA-512"
 PASSWORD = "lag-Secret-8e2b"  # noqa: S105 - test password
 TOPIC = "lp-topic"
@@ -131,7 +131,7 @@ def test_the_lag_exporters_user_reads_lag_and_log_dirs_and_nothing_more(
             }
         )
     )
-    env = dict(os.environ, PYTHONPATH=str(REPO / "build" / "collections"))
+    env = dict(os.environ, PYTHONPATH=str(REPO / "apps"))
     process = subprocess.Popen([sys.executable, "-m", MODULE, str(config)], env=env, stderr=subprocess.PIPE, text=True)
     try:
         url = f"http://127.0.0.1:{port}/metrics"

@@ -7,7 +7,6 @@ before Molecule evaluates the expressions against the lab's Prometheus.
 
 from __future__ import annotations
 
-import socket
 import time
 import urllib.request
 
@@ -16,19 +15,13 @@ from kafka import KafkaAdminClient, KafkaProducer
 
 from tests.support.ansible_templates import host_variables, render
 from tests.support.dashboards import alert_expressions, metric_names, panel_expressions
-from tests.support.kafka_broker import KAFKA_NEXT_VERSION, KAFKA_VERSION, REPO, KafkaBroker, dist
+from tests.support.kafka_broker import KAFKA_NEXT_VERSION, KAFKA_VERSION, REPO, KafkaBroker, dist, free_port
 from tests.support.kraft_scenarios import SCENARIOS
 
 pytestmark = pytest.mark.integration
 AGENT = REPO / "build" / "dist" / "jmx_prometheus_javaagent-1.0.1.jar"
 # Served by the exporter's own JVM collectors or by the rules of jmx-exporter.yml.j2.
 EXPORTER_PREFIXES = ("kafka_", "jvm_")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def kafka_metric_names():

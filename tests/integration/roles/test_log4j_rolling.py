@@ -13,8 +13,9 @@ import subprocess
 
 import pytest
 
+from tests.support.ansible_templates import host_variables, render
 from tests.support.kafka_broker import KAFKA_NEXT_VERSION, dist, kafka_home
-from tests.support.role_templates import render
+from tests.support.kraft_scenarios import SCENARIOS
 
 FILL = """
 import org.apache.log4j.Logger;
@@ -37,6 +38,13 @@ public class Fill {
 """
 
 
+def bounded_config(template: str) -> str:
+    """``template`` as the role writes it on the single-node inventory, each file at 64KB with 2 old copies."""
+    inventory, extra = SCENARIOS["single_node"]
+    settings = {"kafka_kraft_log4j_max_file_size": "64KB", "kafka_kraft_log4j_max_backup_index": 2}
+    return render(template, host_variables(inventory, "k1", {**extra, **settings}))
+
+
 @pytest.mark.integration
 def test_reload4j_keeps_each_log_within_size_and_count(tmp_path):
     java = shutil.which("java")
@@ -45,9 +53,7 @@ def test_reload4j_keeps_each_log_within_size_and_count(tmp_path):
     jars = sorted((kafka_home() / "libs").glob("reload4j-*.jar"))
     assert jars, "the Kafka archive has no reload4j jar"
     config = tmp_path / "log4j.properties"
-    config.write_text(
-        render("log4j.properties.j2", kafka_kraft_log4j_max_file_size="64KB", kafka_kraft_log4j_max_backup_index=2)
-    )
+    config.write_text(bounded_config("log4j.properties.j2"))
     (tmp_path / "Fill.java").write_text(FILL)
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -97,9 +103,7 @@ def test_log4j2_keeps_each_log_within_size_and_count_on_4x(tmp_path):
         pytest.skip(f"no Kafka {KAFKA_NEXT_VERSION} archive: run `make next-archive`")
     libs = kafka_home(version=KAFKA_NEXT_VERSION) / "libs"
     config = tmp_path / "log4j2.yaml"
-    config.write_text(
-        render("log4j2.yaml.j2", kafka_kraft_log4j_max_file_size="64KB", kafka_kraft_log4j_max_backup_index=2)
-    )
+    config.write_text(bounded_config("log4j2.yaml.j2"))
     (tmp_path / "Fill.java").write_text(FILL_LOG4J2)
     logs = tmp_path / "logs"
     logs.mkdir()

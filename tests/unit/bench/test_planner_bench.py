@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from kafkaops_bench import planner, planner_baseline
+from kafkaops_bench.collection import collection_planner
 
 
 def test_synthetic_cluster_places_like_kafka():
     current = planner.synthetic_cluster(6, 500)
     assert len(current) == 500
     assert all(len(set(r)) == 3 and set(r) <= set(range(1, 7)) for r in current.values())
-    counts = planner.collection_planner().replica_counts(current, range(1, 7))
+    counts = collection_planner().replica_counts(current, range(1, 7))
     assert max(counts.values()) - min(counts.values()) <= 0.1 * 1500 / 6  # Kafka's placement is near even
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.kafkaops.kraft.plugins.module_utils.lag_exporter import METRICS, PREFIX
+from kafkaops_apps.lag_exporter.exporter import METRICS, PREFIX
 
 from tests.support.dashboards import alert_expressions, metric_names, rendered_alerts
 

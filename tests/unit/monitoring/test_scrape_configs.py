@@ -239,7 +239,7 @@ def test_retention_is_bounded_by_time_and_size():
 
 
 def test_lag_exporter_settings_pass_its_own_check():
-    from ansible_collections.kafkaops.kraft.plugins.module_utils.lag_exporter import config_errors
+    from kafkaops_apps.lag_exporter.exporter import config_errors
 
     settings = evaluate(variables(three()), "_prometheus_lag_exporter_settings")
     assert settings["bootstrap_servers"] == ["10.0.0.11:9092", "10.0.0.12:9092", "10.0.0.13:9092"]

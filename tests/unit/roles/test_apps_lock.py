@@ -72,3 +72,24 @@ def test_fastapi_app_installs_the_lock_with_require_hashes():
     defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text())
     assert defaults["fastapi_app_require_hashes"] is True
     assert defaults["fastapi_app_source"] == "{{ role_path }}/../../apps"
+
+
+def test_the_lag_exporter_installs_the_apps_wheel_from_the_lock_with_require_hashes():
+    role = REPO / "roles" / "prometheus"
+    tasks = yaml.safe_load((role / "tasks" / "lag_exporter.yml").read_text())
+    (include,) = [task for task in tasks if "include_role" in str(task)]
+    variables = include["vars"]
+    source = "{{ _prometheus_apps_source }}"
+    assert variables["python_venv_requirements_file"] == f"{source}/requirements.txt"
+    assert variables["python_venv_require_hashes"] is True
+    assert variables["python_venv_local_packages"] == [{"name": "kafkaops-apps", "path": source}]
+    assert "python_venv_requirements" not in variables
+    assert yaml.safe_load((role / "vars" / "main.yml").read_text())["_prometheus_apps_source"] == (
+        "{{ role_path }}/../../apps"
+    )
+
+
+def test_the_lag_exporter_gets_the_kafka_python_release_the_modules_run_on():
+    # It runs the kafka_consumer_lag module's lag code (plugins/module_utils/lag.py).
+    modules = yaml.safe_load((REPO / "roles" / "kafka_topic" / "defaults" / "main.yml").read_text())
+    assert pins(logical_lines(APPS / "requirements.in"))["kafka-python"] == modules["kafka_topic_kafka_python_version"]

@@ -5,9 +5,16 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.support.role_templates import REPO, render, role_defaults
+from tests.support.ansible_templates import REPO, host_variables, render, role_defaults
+from tests.support.kraft_scenarios import SCENARIOS
 
 FILE_APPENDERS = ("kafkaAppender", "stateChangeAppender", "controllerAppender")
+
+
+def log4j_properties(**settings) -> str:
+    """log4j.properties as the role writes it on the single-node inventory, with ``settings`` as extra vars."""
+    inventory, extra = SCENARIOS["single_node"]
+    return render("log4j.properties.j2", host_variables(inventory, "k1", {**extra, **settings}))
 
 
 def properties(text: str) -> dict[str, str]:
@@ -28,16 +35,16 @@ def test_role_defaults_roll_by_size_and_keep_a_bounded_count():
     defaults = role_defaults()
     assert defaults["kafka_kraft_log4j_max_file_size"] == "100MB"
     assert defaults["kafka_kraft_log4j_max_backup_index"] == 5
-    assert_bounded(properties(render("log4j.properties.j2")), "100MB", "5")
+    assert_bounded(properties(log4j_properties()), "100MB", "5")
 
 
 def test_size_and_count_are_variables():
-    text = render("log4j.properties.j2", kafka_kraft_log4j_max_file_size="20MB", kafka_kraft_log4j_max_backup_index=3)
+    text = log4j_properties(kafka_kraft_log4j_max_file_size="20MB", kafka_kraft_log4j_max_backup_index=3)
     assert_bounded(properties(text), "20MB", "3")
 
 
 def test_logrotate_keeps_plain_files():
-    props = properties(render("log4j.properties.j2", kafka_kraft_logrotate_enabled=True))
+    props = properties(log4j_properties(kafka_kraft_logrotate_enabled=True))
     for name in FILE_APPENDERS:
         assert props[f"log4j.appender.{name}"] == "org.apache.log4j.FileAppender"
         assert f"log4j.appender.{name}.MaxBackupIndex" not in props

@@ -51,3 +51,25 @@ def test_wheel_never_ships_stale_build_output(tmp_path):
     (built,) = (tmp_path / "wheels").glob("demo-1.0-*.whl")
     names = zipfile.ZipFile(built).namelist()
     assert "demo/__init__.py" in names and "demo/deleted_module.py" not in names
+
+
+def test_a_linked_file_counts_by_its_content(tmp_path):
+    # The apps' lag exporter links the collection's module_utils lag code into its package.
+    shared = tmp_path / "shared.py"
+    shared.write_text("LAG = 1\n")
+    root = project(tmp_path / "p")
+    (root / "demo" / "shared.py").symlink_to(shared)
+    before = local_package.digest(root)
+    shared.write_text("LAG = 2\n")
+    assert local_package.digest(root) != before
+
+
+@pytest.mark.skipif(importlib.util.find_spec("setuptools") is None, reason="needs setuptools")
+def test_the_wheel_holds_a_linked_files_content(tmp_path):
+    shared = tmp_path / "shared.py"
+    shared.write_text("LAG = 1\n")
+    root = project(tmp_path / "p")
+    (root / "demo" / "shared.py").symlink_to(shared)
+    local_package.wheel(root, tmp_path / "wheels")
+    (built,) = (tmp_path / "wheels").glob("demo-1.0-*.whl")
+    assert zipfile.ZipFile(built).read("demo/shared.py") == b"LAG = 1\n"

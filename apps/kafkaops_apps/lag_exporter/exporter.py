@@ -1,6 +1,3 @@
-# -*- coding: utf-8 -*-
-# Copyright: kafkaops maintainers
-# SPDX-License-Identifier: Apache-2.0
 """Consumer-group lag and log-dir usage as Prometheus metrics (the kafkaops-lag-exporter unit).
 
 It reads what kafkaops.kraft.kafka_consumer_lag reads (GroupLagReader), from
@@ -9,28 +6,28 @@ while its consumers are down, which is when it matters. It also reports each
 broker's log-dir size and free space (DescribeLogDirs v4), which the JMX
 exporter has no bean for.
 
+It talks to Kafka with kafka-python, like the module whose lag code it runs:
+aiokafka has no DescribeLogDirs, and its admin client no ListOffsets.
+
 samples() is the pure part (unit-tested); LagCollector reads Kafka on each
-scrape; main() serves /metrics:
-``python -m ansible_collections.kafkaops.kraft.plugins.module_utils.lag_exporter CONFIG.json``.
+scrape; main() serves /metrics: ``python -m kafkaops_apps.lag_exporter CONFIG.json``.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import json
 import sys
 import time
 
-from ansible_collections.kafkaops.kraft.plugins.module_utils.kafka_client import (
+from kafkaops_apps.lag_exporter.kafka_client import (
     KAFKA_CONNECTION_SPEC,
     client_config,
     connection_errors,
     live_broker_ids,
 )
-from ansible_collections.kafkaops.kraft.plugins.module_utils.lag import GroupLagReader
+from kafkaops_apps.lag_exporter.lag import GroupLagReader
 
-MODULE = "ansible_collections.kafkaops.kraft.plugins.module_utils.lag_exporter"
+MODULE = "kafkaops_apps.lag_exporter"
 PREFIX = "kafkaops_"
 # name: (type, help, label names); samples() yields values for these only.
 METRICS = {
@@ -52,7 +49,7 @@ METRICS = {
     "lag_exporter_kafka_up": ("gauge", "1 when the last scrape could read the cluster", ()),
     "lag_exporter_scrape_seconds": ("gauge", "Time the last scrape spent reading the cluster", ()),
 }
-CONFIG_KEYS = set(KAFKA_CONNECTION_SPEC) | set(["groups", "listen_address", "listen_port", "uncommitted"])
+CONFIG_KEYS = set(KAFKA_CONNECTION_SPEC) | {"groups", "listen_address", "listen_port", "uncommitted"}
 
 
 def samples(group_reads, log_dirs):
@@ -89,7 +86,7 @@ def samples(group_reads, log_dirs):
 
 def config_errors(config):
     """Problems with the exporter's JSON settings (pure): unknown keys, then the connection's."""
-    errors = ["unknown setting %r" % key for key in sorted(set(config) - CONFIG_KEYS)]
+    errors = [f"unknown setting {key!r}" for key in sorted(set(config) - CONFIG_KEYS)]
     if not isinstance(config.get("groups", []), list):
         errors.append("groups must be a list of group ids (empty: every consumer group)")
     if config.get("uncommitted", "earliest") not in ("earliest", "latest"):
@@ -99,7 +96,7 @@ def config_errors(config):
 
 def connection_params(config):
     """The connection options of the config, with the modules' defaults filled in."""
-    params = dict((key, spec.get("default")) for key, spec in KAFKA_CONNECTION_SPEC.items())
+    params = {key: spec.get("default") for key, spec in KAFKA_CONNECTION_SPEC.items()}
     params.update((key, value) for key, value in config.items() if key in KAFKA_CONNECTION_SPEC)
     return params
 
@@ -124,7 +121,7 @@ class LagCollector:
         if wanted:
             return sorted(wanted)
         listed = self.admin.list_groups()
-        return sorted(set(g["group_id"] for g in listed if g.get("protocol_type") in ("consumer", "")))
+        return sorted({g["group_id"] for g in listed if g.get("protocol_type") in ("consumer", "")})
 
     def log_dirs(self):
         """Every live broker's log dirs without partitions; a broker that fails is left out."""
@@ -133,7 +130,7 @@ class LagCollector:
             try:
                 found.extend(self.admin.describe_log_dirs(topic_partitions={}, brokers=[broker]))
             except Exception as exc:  # noqa: BLE001 - one broker going away must not hide the others
-                sys.stderr.write("kafkaops-lag-exporter: broker %s: no log dirs: %s\n" % (broker, exc))
+                sys.stderr.write(f"kafkaops-lag-exporter: broker {broker}: no log dirs: {exc}\n")
         return found
 
     def read(self):
@@ -151,7 +148,7 @@ class LagCollector:
         try:
             found, up = self.read(), 1
         except Exception as exc:  # noqa: BLE001 - a scrape reports the failure as kafka_up 0
-            sys.stderr.write("kafkaops-lag-exporter: reading the cluster failed: %s: %s\n" % (type(exc).__name__, exc))
+            sys.stderr.write(f"kafkaops-lag-exporter: reading the cluster failed: {type(exc).__name__}: {exc}\n")
             found, up = [], 0
         finally:
             # A client per scrape: a long-lived one keeps the broker list of its last metadata refresh
@@ -178,13 +175,13 @@ class LagCollector:
 def main(argv=None):
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        sys.stderr.write("usage: python -m %s CONFIG.json\n" % MODULE)
+        sys.stderr.write(f"usage: python -m {MODULE} CONFIG.json\n")
         return 2
     with open(args[0]) as handle:
         config = json.load(handle)
     errors = config_errors(config)
     if errors:
-        sys.stderr.write("kafkaops-lag-exporter: %s: %s\n" % (args[0], "; ".join(errors)))
+        sys.stderr.write(f"kafkaops-lag-exporter: {args[0]}: {'; '.join(errors)}\n")
         return 2
     from prometheus_client import start_http_server
     from prometheus_client.core import REGISTRY
@@ -193,7 +190,3 @@ def main(argv=None):
     start_http_server(int(config.get("listen_port", 9308)), addr=config.get("listen_address", "127.0.0.1"))
     while True:
         time.sleep(3600)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,14 +1,25 @@
-"""The lag exporter turns GroupLagReader reads and DescribeLogDirs answers into metrics, and survives Kafka failing."""
+"""The lag exporter turns GroupLagReader reads and DescribeLogDirs answers into metrics, and survives Kafka failing.
+
+It runs the kafka_consumer_lag module's lag code: lag.py and kafka_client.py of its package
+are links to plugins/module_utils, so there is one copy to fix and test.
+"""
 
 from __future__ import annotations
 
-from ansible_collections.kafkaops.kraft.plugins.module_utils.lag import compute_lag
-from ansible_collections.kafkaops.kraft.plugins.module_utils.lag_exporter import (
+import subprocess
+import sys
+from pathlib import Path
+
+from kafkaops_apps.lag_exporter.exporter import (
     LagCollector,
     config_errors,
     samples,
 )
+from kafkaops_apps.lag_exporter.lag import compute_lag
 from prometheus_client import CollectorRegistry, generate_latest
+
+REPO = Path(__file__).resolve().parents[3]
+PACKAGE = REPO / "apps" / "kafkaops_apps" / "lag_exporter"
 
 
 def group_read(group, members, committed):
@@ -120,3 +131,31 @@ def test_config_errors_name_unknown_keys_and_bad_connections():
     assert "unknown setting 'group'" in errors
     assert any("not host:port" in e for e in errors)
     assert any("needs sasl_mechanism" in e for e in errors)
+
+
+def test_the_lag_code_is_the_modules_own_files():
+    for name in ("lag.py", "kafka_client.py"):
+        link = PACKAGE / name
+        assert link.is_symlink(), f"{link} is a copy; link it to plugins/module_utils/{name}"
+        assert link.resolve() == REPO / "plugins" / "module_utils" / name
+
+
+def test_it_runs_without_ansible():
+    """The exporter's virtualenv has the apps' lock only: nothing it imports may need Ansible."""
+    code = (
+        "import sys; sys.modules['ansible'] = None; sys.modules['ansible_collections'] = None\n"
+        "from kafkaops_apps.lag_exporter import exporter\n"
+        "print(exporter.config_errors({'bootstrap_servers': ['k1:9092']}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO / "apps", capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_usage_without_a_config_file(capsys):
+    from kafkaops_apps.lag_exporter.exporter import main
+
+    assert main([]) == 2
+    assert "usage: python -m kafkaops_apps.lag_exporter CONFIG.json" in capsys.readouterr().err
