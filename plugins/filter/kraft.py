@@ -199,10 +199,6 @@ def kraft_quorum_voters(nodes):
     return ",".join(f"{n['id']}@{n['advertised_host']}:{n['controller_port']}" for n in nodes if n["controller"])
 
 
-def kraft_quorum_bootstrap(nodes):
-    return ",".join(f"{n['advertised_host']}:{n['controller_port']}" for n in nodes if n["controller"])
-
-
 def _kafka_uuid():
     """A random Kafka Uuid string (url-safe base64, no padding), as kafka-storage random-uuid makes."""
     while True:
@@ -220,7 +216,7 @@ def kraft_initial_controllers(nodes):
     )
 
 
-def kraft_initial_controller_ids(initial_controllers):
+def _initial_controller_ids(initial_controllers):
     return [int(entry.split("@", 1)[0]) for entry in initial_controllers.split(",") if "@" in entry]
 
 
@@ -397,10 +393,8 @@ class FilterModule:
             "kraft_nodes": kraft_nodes,
             "kraft_problems": kraft_problems,
             "kraft_quorum_voters": kraft_quorum_voters,
-            "kraft_quorum_bootstrap": kraft_quorum_bootstrap,
             "kraft_bootstrap_servers": kraft_bootstrap_servers,
             "kraft_initial_controllers": kraft_initial_controllers,
-            "kraft_initial_controller_ids": kraft_initial_controller_ids,
             "kraft_initial_bootstrap": kraft_initial_bootstrap,
             "kraft_quorum_status": kraft_quorum_status,
             "kraft_meta_properties": kraft_meta_properties,

@@ -8,7 +8,7 @@ decodes exactly \\\\ \\' \\" \\a \\b \\f \\n \\r \\t \\v and keeps every other c
 stands, so escaping the backslash, the double quote and the line-breaking controls is
 enough for any text: `$`, `#`, single quotes and non-ASCII characters stay literal.
 
-kraft_token_hash: the apps' API token hash (kafkaops_apps.auth.hash_token, same format),
+_token_hash: the apps' API token hash (kafkaops_apps.auth.hash_token, same format),
 computed on the controller so the clear token never reaches the host.
 """
 
@@ -40,7 +40,7 @@ def _b64(data):
     return base64.b64encode(data).decode().rstrip("=")
 
 
-def kraft_token_hash(token, salt_seed, iterations=DEFAULT_ITERATIONS):
+def _token_hash(token, salt_seed, iterations=DEFAULT_ITERATIONS):
     """pbkdf2_sha256$<iterations>$<salt>$<hash> of an API token.
 
     The salt comes from `salt_seed` (host, app and position), not from a random source, so
@@ -55,21 +55,20 @@ def kraft_token_hash(token, salt_seed, iterations=DEFAULT_ITERATIONS):
             f"an API token is shorter than {MIN_TOKEN_CHARS} characters, has surrounding blanks or a comma"
         )
     if not str(salt_seed):
-        raise AnsibleFilterError("kraft_token_hash needs a salt_seed")
+        raise AnsibleFilterError("_token_hash needs a salt_seed")
     salt = hashlib.sha256(f"kafkaops-token-salt|{salt_seed}".encode()).digest()[:16]
     digest = hashlib.pbkdf2_hmac("sha256", token.encode(), salt, int(iterations))
     return f"{SCHEME}${int(iterations)}${_b64(salt)}${_b64(digest)}"
 
 
 def kraft_token_hashes(tokens, salt_seed, iterations=DEFAULT_ITERATIONS):
-    """kraft_token_hash of each token, each with its own salt (seed and position)."""
-    return [kraft_token_hash(token, f"{salt_seed}|{index}", iterations) for index, token in enumerate(tokens or [])]
+    """_token_hash of each token, each with its own salt (seed and position)."""
+    return [_token_hash(token, f"{salt_seed}|{index}", iterations) for index, token in enumerate(tokens or [])]
 
 
 class FilterModule:
     def filters(self):
         return {
             "kraft_dotenv_value": kraft_dotenv_value,
-            "kraft_token_hash": kraft_token_hash,
             "kraft_token_hashes": kraft_token_hashes,
         }

@@ -15,7 +15,7 @@ from pathlib import Path
 from ansible.errors import AnsibleFilterError
 
 
-def kraft_git_worktree(path):
+def _git_worktree(path):
     """The top of the git work tree holding ``path`` (which need not exist yet), or ""."""
     current = Path(path)
     for candidate in (current, *current.parents):
@@ -30,12 +30,11 @@ def kraft_controller_dir(path):
     if not str(path or "").strip():
         raise AnsibleFilterError("the backup directory must not be empty")
     absolute = os.path.abspath(os.path.expanduser(str(path)))
-    return {"path": absolute, "git_worktree": kraft_git_worktree(absolute)}
+    return {"path": absolute, "git_worktree": _git_worktree(absolute)}
 
 
 class FilterModule:
     def filters(self):
         return {
             "kraft_controller_dir": kraft_controller_dir,
-            "kraft_git_worktree": kraft_git_worktree,
         }

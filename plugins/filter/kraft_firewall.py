@@ -53,7 +53,7 @@ def kraft_cluster_addresses(hosts, hostvars, extra=None):
     return sorted({str(ipaddress.ip_network(a, strict=False)) if "/" in str(a) else str(a) for a in addresses})
 
 
-def kraft_nft_saddr(cidrs):
+def _nft_saddr(cidrs):
     """nftables source matches for a list of addresses or CIDRs, one per family present.
 
     ``["10.0.0.0/8", "2001:db8::/32"]`` -> ``["ip saddr { 10.0.0.0/8 }", "ip6 saddr { 2001:db8::/32 }"]``.
@@ -74,7 +74,7 @@ def kraft_nft_saddr(cidrs):
     return matches
 
 
-def kraft_offset_ports(ports, offset):
+def _offset_ports(ports, offset):
     """Each port plus ``offset``: the internal listener's ports from the client ports."""
     return [internal_port(port, offset) for port in ports or []]
 
@@ -94,7 +94,7 @@ def _accept(ports, sources, comment):
         return []
     return [
         f'tcp dport {{ {", ".join(str(p) for p in ports)} }} {match} accept comment "{comment}"'
-        for match in kraft_nft_saddr(sources)
+        for match in _nft_saddr(sources)
     ]
 
 
@@ -135,7 +135,5 @@ class FilterModule:
     def filters(self):
         return {
             "kraft_cluster_addresses": kraft_cluster_addresses,
-            "kraft_nft_saddr": kraft_nft_saddr,
-            "kraft_offset_ports": kraft_offset_ports,
             "kraft_firewall_rules": kraft_firewall_rules,
         }

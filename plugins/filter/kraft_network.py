@@ -46,7 +46,7 @@ def kraft_source_range_problems(ranges, min_prefix_v4=16, min_prefix_v6=48):
     return problems
 
 
-def kraft_port_ranges(ports):
+def _port_ranges(ports):
     """Port numbers as firewall port strings, consecutive ones joined: [9092, 9093, 9192] -> ["9092-9093", "9192"]."""
     try:
         numbers = sorted({int(p) for p in ports})
@@ -77,13 +77,12 @@ def kraft_cluster_ports(nodes, internal_port_offset=None):
         ports.add(node["controller_port"])
         if node["broker"]:
             ports.update((node["client_port"], derived_port(node, "internal_port", offset)))
-    return kraft_port_ranges(ports)
+    return _port_ranges(ports)
 
 
 class FilterModule:
     def filters(self):
         return {
             "kraft_source_range_problems": kraft_source_range_problems,
-            "kraft_port_ranges": kraft_port_ranges,
             "kraft_cluster_ports": kraft_cluster_ports,
         }

@@ -40,7 +40,7 @@ def _check(user):
     return str(name), str(password)
 
 
-def kraft_plain_user(user):
+def _plain_user(user):
     """One ``user_NAME="PASSWORD"`` entry of a PlainLoginModule JAAS line (with a leading space)."""
     name, password = _check(user)
     return f' user_{name}="{password}"'
@@ -117,7 +117,6 @@ def kraft_sasl_problems(users):
 class FilterModule:
     def filters(self):
         return {
-            "kraft_plain_user": kraft_plain_user,
             "kraft_scram_credential": kraft_scram_credential,
             "kraft_sasl_problems": kraft_sasl_problems,
             "kraft_split_secrets": kraft_split_secrets,

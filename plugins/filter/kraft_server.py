@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.kafkaops.kraft.plugins.filter.kraft import DEFAULTS, derived_port
-from ansible_collections.kafkaops.kraft.plugins.filter.kraft_security import kraft_plain_user
+from ansible_collections.kafkaops.kraft.plugins.filter.kraft_security import _plain_user
 
 PLAIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
 SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule"
@@ -65,7 +65,7 @@ def _sasl_properties(sasl, client, inter_broker, internal):
         for mechanism in sasl["mechanisms"]:
             if mechanism == "PLAIN":
                 users = [{"name": user, "password": password}, *sasl.get("users", [])]
-                jaas = f"{PLAIN_MODULE} required {login}{''.join(kraft_plain_user(u) for u in users)};"
+                jaas = f"{PLAIN_MODULE} required {login}{''.join(_plain_user(u) for u in users)};"
             else:
                 jaas = f"{SCRAM_MODULE} required {login};"
             props[f"listener.name.{listener.lower()}.{mechanism.lower()}.sasl.jaas.config"] = jaas

@@ -14,7 +14,7 @@ import base64
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.kafkaops.kraft.plugins.filter.kraft import (
-    kraft_initial_controller_ids,
+    _initial_controller_ids,
     kraft_meta_properties,
 )
 
@@ -139,7 +139,7 @@ def kraft_format_args(node, cluster_id, config_dir, dynamic, initial_controllers
         f"{config_dir}/{node['name']}/server.properties",
     ]
     if dynamic and node["controller"]:
-        if node["id"] in kraft_initial_controller_ids(initial_controllers or ""):
+        if node["id"] in _initial_controller_ids(initial_controllers or ""):
             args += ["--initial-controllers", initial_controllers]
         else:
             args.append("--no-initial-controllers")

@@ -56,18 +56,18 @@ def test_scalars_render_as_the_settings_expect():
 
 
 def test_token_hashes_verify_in_the_apps_and_are_stable_per_host_and_app():
-    first = kraft_apps.kraft_token_hash(TOKEN, "apps-1|kafkaops-producer", 1000)
+    first = kraft_apps._token_hash(TOKEN, "apps-1|kafkaops-producer", 1000)
     assert parse_token_hash(first).matches(TOKEN)
-    assert kraft_apps.kraft_token_hash(TOKEN, "apps-1|kafkaops-producer", 1000) == first  # idempotent plays
-    other = kraft_apps.kraft_token_hash(TOKEN, "apps-2|kafkaops-producer", 1000)
+    assert kraft_apps._token_hash(TOKEN, "apps-1|kafkaops-producer", 1000) == first  # idempotent plays
+    other = kraft_apps._token_hash(TOKEN, "apps-2|kafkaops-producer", 1000)
     assert other.split("$")[2] != first.split("$")[2]  # another host, another salt
     both = kraft_apps.kraft_token_hashes([TOKEN, TOKEN + "-next"], "apps-1|kafkaops-producer", 1000)
     assert len({h.split("$")[2] for h in both}) == 2
-    assert parse_token_hash(kraft_apps.kraft_token_hash(TOKEN, "seed")).iterations == 600_000
+    assert parse_token_hash(kraft_apps._token_hash(TOKEN, "seed")).iterations == 600_000
 
 
 @pytest.mark.parametrize("token", ["tiny-tok", " padded-token-0123456789 ", "comma,token-0123456789", None])
 def test_unusable_tokens_are_refused_without_echo(token):
     with pytest.raises(AnsibleFilterError) as exc:
-        kraft_apps.kraft_token_hash(token, "seed")
+        kraft_apps._token_hash(token, "seed")
     assert token is None or token.strip() not in str(exc.value)

@@ -36,9 +36,9 @@ def test_initial_controllers_differ_between_calls():
 
 def test_ids_and_bootstrap_come_from_the_initial_list():
     value = "1@k1:10092:AAAAAAAAAAAAAAAAAAAAAQ,12@10.0.0.12:10093:BBBBBBBBBBBBBBBBBBBBBB"
-    assert kraft.kraft_initial_controller_ids(value) == [1, 12]
+    assert kraft._initial_controller_ids(value) == [1, 12]
     assert kraft.kraft_initial_bootstrap(value) == "k1:10092,10.0.0.12:10093"
-    assert kraft.kraft_initial_controller_ids("") == []
+    assert kraft._initial_controller_ids("") == []
     assert kraft.kraft_initial_bootstrap("") == ""
 
 

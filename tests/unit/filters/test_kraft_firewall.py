@@ -41,23 +41,23 @@ def test_a_host_without_any_address_is_an_error_naming_it():
 
 
 def test_saddr_splits_families_and_keeps_order():
-    assert fw.kraft_nft_saddr(["10.0.0.0/8", "2001:db8::/32", "192.0.2.7", "10.0.0.0/8"]) == [
+    assert fw._nft_saddr(["10.0.0.0/8", "2001:db8::/32", "192.0.2.7", "10.0.0.0/8"]) == [
         "ip saddr { 10.0.0.0/8, 192.0.2.7 }",
         "ip6 saddr { 2001:db8::/32 }",
     ]
 
 
 def test_saddr_of_nothing_is_no_rule():
-    assert fw.kraft_nft_saddr([]) == []
+    assert fw._nft_saddr([]) == []
 
 
 def test_saddr_refuses_what_is_not_an_address():
     with pytest.raises(AnsibleFilterError, match="not an IP address"):
-        fw.kraft_nft_saddr(["kafka1"])
+        fw._nft_saddr(["kafka1"])
 
 
 def test_offset_ports():
-    assert fw.kraft_offset_ports([9092, "9093"], 10000) == [19092, 19093]
+    assert fw._offset_ports([9092, "9093"], 10000) == [19092, 19093]
 
 
 NODES = [

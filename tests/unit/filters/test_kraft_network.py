@@ -55,16 +55,16 @@ def test_missing_ranges_are_refused(ranges):
 
 
 def test_port_ranges_join_consecutive_ports():
-    assert net.kraft_port_ranges([10094, 9092, 9093, "9094", 10092, 10093, 9192, 9092]) == [
+    assert net._port_ranges([10094, 9092, 9093, "9094", 10092, 10093, 9192, 9092]) == [
         "9092-9094",
         "9192",
         "10092-10094",
     ]
-    assert net.kraft_port_ranges([]) == []
+    assert net._port_ranges([]) == []
     with pytest.raises(AnsibleFilterError):
-        net.kraft_port_ranges([70000])
+        net._port_ranges([70000])
     with pytest.raises(AnsibleFilterError):
-        net.kraft_port_ranges(["x"])
+        net._port_ranges(["x"])
 
 
 def node(client, controller, broker=True):

@@ -17,13 +17,13 @@ _spec.loader.exec_module(sec)
 
 
 def test_plain_user_entry():
-    assert sec.kraft_plain_user({"name": "alice", "password": "s3cr=t"}) == ' user_alice="s3cr=t"'
+    assert sec._plain_user({"name": "alice", "password": "s3cr=t"}) == ' user_alice="s3cr=t"'
 
 
 @pytest.mark.parametrize("password", ['a"b', "a\\b", "a\nb", ""])
 def test_unsafe_passwords_are_refused_without_echo(password):
     with pytest.raises(AnsibleFilterError) as err:
-        sec.kraft_plain_user({"name": "alice", "password": password})
+        sec._plain_user({"name": "alice", "password": password})
     assert password not in str(err.value) or password == ""
 
 
