@@ -23,8 +23,9 @@ TIMINGS     := python3 tools/timings.py
 # Molecule scenarios that `make molecule` runs, longest first.
 SCENARIOS   ?= secure default scale_out single_vm
 # Jobs that run side by side (tools/timings.py lanes): one job alone leaves the cores idle
-# while it waits on brokers and health gates; three keep both busy, in well under 24 GiB.
-TEST_LANES  ?= 3
+# while it waits on brokers and health gates. Four keep both busy to the end: the three
+# longest scenarios start at once, and the fourth lane runs the rest; in well under 24 GiB.
+TEST_LANES  ?= 4
 
 .PHONY: help setup host-deps venv collection archive next-archive jre11 jmx-exporter image container-dns lab lab-down lint galaxy sanity role-readmes runbook unit checks integration job-integration molecule-key molecule test bench bench-planner chaos lock-apps clean
 
@@ -155,11 +156,12 @@ checks: ## lint, galaxy, sanity, runbook and unit
 	@for step in $(CHECKS); do $(TIMINGS) run "$$step" -- $(MAKE) --no-print-directory $$step || exit $$?; done
 
 # `make test`: what every job needs, in order, then the jobs TEST_LANES at a time, longest
-# first. Each step is timed (tools/timings.py); the table and the slowest tests of each job
-# print at the end, on failure too.
+# first, the static checks before the other short jobs so that they fail early. Each step is
+# timed (tools/timings.py); the table and the slowest tests of each job print at the end,
+# on failure too.
 TEST_PREPARE := setup next-archive jre11 molecule-key
-TEST_JOBS := $(call molecule_job,secure) $(call molecule_job,default) $(call job,checks,checks) \
-  $(call job,integration,job-integration) $(call molecule_job,scale_out) $(call molecule_job,single_vm)
+TEST_JOBS := $(call molecule_job,secure) $(call molecule_job,default) $(call molecule_job,scale_out) \
+  $(call job,checks,checks) $(call job,integration,job-integration) $(call molecule_job,single_vm)
 test: ## everything CI runs, then the time each step took
 	@$(TIMINGS) reset
 	@rc=0; for step in $(TEST_PREPARE); do \

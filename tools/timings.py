@@ -14,6 +14,8 @@ prints that log whole when the job ends, and a line as each job and phase starts
 After a failure no new job starts; the running ones finish. `summary` then lists
 the slowest tests pytest listed (--durations) in each log, and ends with what
 each failed job's log says went wrong, so the last lines of a run name the failure.
+While the jobs run, the share of the machine's cores that was busy is sampled each
+minute: a run the cores bound shows near 100 %, a run that waits shows less.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ BUILD = Path(__file__).resolve().parents[1] / "build"
 RECORD = BUILD / "timings.tsv"
 LOGS = BUILD / "logs"
 STARTED = "started"
+CPU_BUSY = "cpu-busy"
+PROC_STAT = Path("/proc/stat")
+CPU_SAMPLE_S = 60.0
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 PHASE = re.compile(r"(?P<scenario>[\w-]+) ➜ (?P<phase>[\w-]+): (?P<event>Executing|Executed)")
 SLOWEST = re.compile(r"=+ slowest (\d+ )?durations")
@@ -105,6 +110,41 @@ def clock() -> str:
     return f"+{seconds // 60}m{seconds % 60:02d}s"
 
 
+def cpu_ticks(stat: str) -> tuple[int, int]:
+    """Busy and total ticks of all cores from /proc/stat's first line (guest time is inside user)."""
+    fields = [int(value) for value in stat.split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_percent(before: tuple[int, int], after: tuple[int, int]) -> int:
+    total = after[1] - before[1]
+    return round(100 * (after[0] - before[0]) / total) if total > 0 else 0
+
+
+def read_ticks() -> tuple[int, int]:
+    return cpu_ticks(PROC_STAT.read_text(encoding="ascii"))
+
+
+def sample_cpu(stop: threading.Event, interval_s: float = CPU_SAMPLE_S) -> None:
+    """Record the cores' busy share for each interval until `stop`, as one row at the end."""
+    if not PROC_STAT.exists():
+        return
+    shares: list[int] = []
+    last = read_ticks()
+    while True:
+        stopped = stop.wait(interval_s)
+        now = read_ticks()
+        if now[1] > last[1]:
+            shares.append(busy_percent(last, now))
+        last = now
+        if stopped:
+            break
+    RECORD.parent.mkdir(parents=True, exist_ok=True)
+    with RECORD.open("a", encoding="utf-8") as record:
+        record.write(f"{CPU_BUSY}\t{','.join(map(str, shares))}\n")
+
+
 def log_name(job: str) -> str:
     return re.sub(r"[^\w.-]+", "-", job)
 
@@ -136,10 +176,15 @@ def lanes(width: int, jobs: list[tuple[str, str]]) -> int:
                 sys.stdout.flush()
 
     threads = [threading.Thread(target=lane, name=f"lane-{n}") for n in range(max(1, width))]
+    stop_sampling = threading.Event()
+    sampler = threading.Thread(target=sample_cpu, args=(stop_sampling,), name="cpu", daemon=True)
+    sampler.start()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    stop_sampling.set()
+    sampler.join()
     for name, _command in queue:
         append(name, 0, "not started")
     if failed:
@@ -180,7 +225,8 @@ def summary() -> int:
         print("no timings recorded")
         return 0
     rows = [line.split("\t") for line in RECORD.read_text(encoding="utf-8").splitlines() if line]
-    rows = [row + [""] * (4 - len(row)) for row in rows if row[0] != STARTED]
+    busy = [row[1] for row in rows if row[0] == CPU_BUSY and len(row) > 1 and row[1]]
+    rows = [row + [""] * (4 - len(row)) for row in rows if row[0] not in (STARTED, CPU_BUSY)]
     steps = [row for row in rows if " / " not in row[0]]
     total = sum(int(row[1]) for row in steps)
     width = max([len(row[0]) for row in rows] + [len("sum of steps")])
@@ -195,6 +241,12 @@ def summary() -> int:
     if any(line.startswith(f"{STARTED}\t") for line in RECORD.read_text(encoding="utf-8").splitlines()):
         wall = int(time.time() - started_at())
         print(f"{'wall time':<{width}}  {wall // 60:3d}m{wall % 60:02d}s")
+    for shares in busy:
+        values = [int(value) for value in shares.split(",")]
+        print(
+            f"cores busy while the jobs ran: {round(sum(values) / len(values))} % on average; "
+            f"per minute: {' '.join(map(str, values))}"
+        )
     for log in sorted(LOGS.glob("*.log")) if LOGS.exists() else []:
         slow = slowest_tests(log)
         if slow:

@@ -15,7 +15,7 @@ def isolate(monkeypatch, tmp_path):
 
 def records(tmp_path):
     rows = [line.split("\t") for line in (tmp_path / "timings.tsv").read_text().splitlines()]
-    return {row[0]: row[2] for row in rows if row[0] != timings.STARTED}
+    return {row[0]: row[2] for row in rows if row[0] not in (timings.STARTED, timings.CPU_BUSY)}
 
 
 def test_jobs_run_side_by_side_and_each_log_is_kept(monkeypatch, tmp_path, capsys):
@@ -95,3 +95,31 @@ def test_a_log_without_a_failure_line_shows_its_last_lines(tmp_path):
     log = tmp_path / "checks.log"
     log.write_text("\n".join(f"line {n}" for n in range(30)) + "\n\n")
     assert timings.failure_lines(log, limit=3) == ["line 27", "line 28", "line 29"]
+
+
+STAT = "cpu  {user} 0 {system} {idle} {iowait} 0 0 0 0 0\ncpu0  1 2 3 4 5 6 7 8 9 10\n"
+
+
+def test_busy_share_counts_iowait_as_idle():
+    before = timings.cpu_ticks(STAT.format(user=100, system=50, idle=800, iowait=50))
+    after = timings.cpu_ticks(STAT.format(user=250, system=100, idle=850, iowait=100))
+    assert before == (150, 1000)
+    assert timings.busy_percent(before, after) == 67  # 200 busy of 300 ticks
+    assert timings.busy_percent(after, after) == 0
+
+
+def test_the_summary_shows_how_busy_the_cores_were(monkeypatch, tmp_path, capsys):
+    isolate(monkeypatch, tmp_path)
+    ticks = iter([(0, 0), (90, 100), (140, 200), (140, 200)])
+    monkeypatch.setattr(timings, "read_ticks", lambda: next(ticks))
+
+    class TwoIntervals:
+        waits = iter([False, False, True])
+
+        def wait(self, _timeout):
+            return next(self.waits)
+
+    timings.sample_cpu(TwoIntervals(), 0)
+    assert timings.summary() == 0
+    out = capsys.readouterr().out
+    assert "cores busy while the jobs ran: 70 % on average; per minute: 90 50\n" in out
