@@ -102,3 +102,18 @@ def test_kafka_kraft_keeps_plain_http_when_security_is_off():
 def test_kafka_kraft_refuses_tls_without_a_scrape_password():
     with pytest.raises(Exception, match="set kafka_kraft_jmx_exporter_password"):
         _exporter_file({"kafka_kraft_tls_enabled": True, "kafka_kraft_tls_keystore_password": "store-pass-1234"})
+
+
+def test_only_the_chosen_request_time_histograms_are_queried_and_rule_matches_are_cached():
+    loaded = yaml.safe_load(_exporter_file({}))
+    requests = [name for name in loaded["includeObjectNames"] if "RequestMetrics" in name]
+    assert requests == [
+        "kafka.network:type=RequestMetrics,name=RequestsPerSec,*",
+        "kafka.network:type=RequestMetrics,name=ErrorsPerSec,*",
+        "kafka.network:type=RequestMetrics,name=TotalTimeMs,*",
+    ]
+    # Every rule matches on bean and attribute names, never on a value: caching is safe.
+    assert all(rule["cache"] is True and "value" not in rule for rule in loaded["rules"])
+
+    more = yaml.safe_load(_exporter_file({"kafka_kraft_jmx_exporter_request_time_metrics": ["TotalTimeMs", "LocalTimeMs"]}))
+    assert "kafka.network:type=RequestMetrics,name=LocalTimeMs,*" in more["includeObjectNames"]
