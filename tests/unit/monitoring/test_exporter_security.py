@@ -115,5 +115,6 @@ def test_only_the_chosen_request_time_histograms_are_queried_and_rule_matches_ar
     # Every rule matches on bean and attribute names, never on a value: caching is safe.
     assert all(rule["cache"] is True and "value" not in rule for rule in loaded["rules"])
 
-    more = yaml.safe_load(_exporter_file({"kafka_kraft_jmx_exporter_request_time_metrics": ["TotalTimeMs", "LocalTimeMs"]}))
+    chosen = {"kafka_kraft_jmx_exporter_request_time_metrics": ["TotalTimeMs", "LocalTimeMs"]}
+    more = yaml.safe_load(_exporter_file(chosen))
     assert "kafka.network:type=RequestMetrics,name=LocalTimeMs,*" in more["includeObjectNames"]
