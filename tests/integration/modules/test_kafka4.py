@@ -58,8 +58,9 @@ def test_broker_runs_the_4x_release_with_log4j2(kafka_broker):
     assert any(name.startswith("log4j-core-2.") for name in libs)
     assert not any(name.startswith(("reload4j", "slf4j-reload4j", "zookeeper", "junit")) for name in libs)
     assert not any("_2.12" in name for name in libs)
+    # The broker logs its version after it starts accepting connections, seconds later on a busy machine.
     server_log = kafka_broker.workdir / "logs" / "server.log"
-    assert "Kafka version: " + KAFKA_NEXT_VERSION in server_log.read_text()
+    wait_for(lambda: "Kafka version: " + KAFKA_NEXT_VERSION in server_log.read_text(), 60, 0.5)
 
 
 def test_every_generated_tool_has_its_main_class(kafka_broker):
