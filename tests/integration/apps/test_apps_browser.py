@@ -13,7 +13,7 @@ from tests.support import browser as support_browser
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
@@ -37,9 +37,13 @@ def no_alert(driver) -> bool:
 
 
 def row_with(driver, text: str):
-    for row in driver.find_elements(By.CSS_SELECTOR, "#rows tr"):
-        if text in row.text:
-            return row
+    """The row showing text, or None; a row the page drops while it is read counts as not found yet."""
+    try:
+        for row in driver.find_elements(By.CSS_SELECTOR, "#rows tr"):
+            if text in row.text:
+                return row
+    except StaleElementReferenceException:
+        return None
     return None
 
 
