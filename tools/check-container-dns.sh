@@ -36,6 +36,8 @@ cleanup() {
 }
 trap cleanup EXIT
 cleanup
+# Records left by an interrupted run would send the project's next containers to dead addresses.
+"${here}/prune-dns-records.sh" kraft-
 
 # The programs podman's netavark backend runs, and the Debian package of each.
 # Bookworm's netavark (1.4) sets up every network with iptables but does not

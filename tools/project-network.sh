@@ -13,6 +13,8 @@ set -euo pipefail
 
 name="${1:?usage: $0 NAME [SUBNET]}"
 subnet="${2:-}"
+here="$(cd "$(dirname "$0")" && pwd)"
+"${here}/prune-dns-records.sh" "${name}"
 
 if podman network exists "${name}"; then
   if [[ "$(podman network inspect -f '{{.DNSEnabled}}' "${name}")" != true ]]; then

@@ -15,11 +15,16 @@ After a failure no new job starts; the running ones finish. `summary` then lists
 the slowest tests pytest listed (--durations) in each log, and ends with what
 each failed job's log says went wrong, so the last lines of a run name the failure.
 While the jobs run, the share of the machine's cores that was busy is sampled each
-minute: a run the cores bound shows near 100 %, a run that waits shows less.
+minute: a run the cores bound shows near 100 %, a run that waits shows less. Where
+that CPU went is recorded too: each job's own processes (Molecule, Ansible, pytest),
+and the containers, summed by podman network (one per scenario), since a scenario's
+hosts run outside its job's process tree.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -32,6 +37,17 @@ RECORD = BUILD / "timings.tsv"
 LOGS = BUILD / "logs"
 STARTED = "started"
 CPU_BUSY = "cpu-busy"
+CPU_JOB = "cpu-job"
+CPU_HOSTS = "cpu-hosts"
+CPU_ROWS = (STARTED, CPU_BUSY, CPU_JOB, CPU_HOSTS)
+CONTAINER_SAMPLE_S = 10.0
+# Container cgroups: cgroup v1 (cpuacct, nanoseconds) and v2 (cpu.stat, microseconds).
+CGROUP_GLOBS = (
+    ("/sys/fs/cgroup/cpuacct/libpod_parent/libpod-*/cpuacct.usage", 1e-9),
+    ("/sys/fs/cgroup/libpod_parent/libpod-*/cpu.stat", 1e-6),
+    ("/sys/fs/cgroup/machine.slice/libpod-*.scope/cpu.stat", 1e-6),
+)
+CONTAINER_ID = re.compile(r"libpod-([0-9a-f]{64})")
 PROC_STAT = Path("/proc/stat")
 CPU_SAMPLE_S = 60.0
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -95,14 +111,82 @@ def run(step: str, argv: list[str], log: Path | None = None) -> int:
                     say(f"[{clock()}] {step}: {match['phase']}\n")
             elif key in phases:
                 append(key, time.monotonic() - phases.pop(key), "ok")
-        rc = proc.wait()
+        # wait4, not wait: the job's CPU, its children's included, comes with its exit status.
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = rc = os.waitstatus_to_exitcode(status)
     finally:
         if sink:
             sink.close()
     for key, started in phases.items():  # a phase that never finished
         append(key, time.monotonic() - started, "failed")
     append(step, time.monotonic() - began, rc, wall)
+    append_cpu(CPU_JOB, step, usage.ru_utime + usage.ru_stime)
     return rc
+
+
+def append_cpu(kind: str, name: str, seconds: float) -> None:
+    RECORD.parent.mkdir(parents=True, exist_ok=True)
+    with RECORD.open("a", encoding="utf-8") as record:
+        record.write(f"{kind}\t{name}\t{seconds:.0f}\n")
+
+
+def cgroup_seconds(text: str, scale: float) -> float:
+    """A cgroup's CPU time from cpuacct.usage (one number) or cpu.stat (usage_usec line)."""
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) == 1 or (len(fields) == 2 and fields[0] == "usage_usec"):
+            return int(fields[-1]) * scale
+    return 0.0
+
+
+def container_cpu() -> dict[str, float]:
+    """CPU seconds so far of each running container, by full container id."""
+    found: dict[str, float] = {}
+    for pattern, scale in CGROUP_GLOBS:
+        for path in Path("/").glob(pattern.lstrip("/")):
+            match = CONTAINER_ID.search(str(path))
+            try:
+                if match:
+                    found[match[1]] = cgroup_seconds(path.read_text(encoding="ascii"), scale)
+            except OSError:  # the container went between the listing and the read
+                continue
+    return found
+
+
+def container_network(container_id: str) -> str | None:
+    """The container's networks; None for a cgroup podman no longer knows (left after a removal)."""
+    try:
+        done = subprocess.run(  # noqa: S603
+            ["podman", "container", "inspect", "--format", "{{json .NetworkSettings.Networks}}", container_id],  # noqa: S607
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        return ",".join(sorted(json.loads(done.stdout))) or "none" if done.returncode == 0 else None
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def sample_containers(stop: threading.Event, interval_s: float = CONTAINER_SAMPLE_S) -> None:
+    """Sum the CPU of the containers that ran until `stop` by network, as rows at the end."""
+    before = container_cpu()  # containers that were up already count from now
+    latest: dict[str, float] = {}
+    networks: dict[str, str | None] = {}
+    while True:
+        for container_id, seconds in container_cpu().items():
+            latest[container_id] = max(seconds, latest.get(container_id, 0.0))
+            if container_id not in networks:
+                networks[container_id] = container_network(container_id)
+        if stop.wait(interval_s):
+            break
+    by_network: dict[str, float] = {}
+    for container_id, seconds in latest.items():
+        network = networks[container_id]
+        if network is not None:
+            by_network[network] = by_network.get(network, 0.0) + seconds - before.get(container_id, 0.0)
+    for network, seconds in sorted(by_network.items()):
+        append_cpu(CPU_HOSTS, network, seconds)
 
 
 def clock() -> str:
@@ -177,14 +261,17 @@ def lanes(width: int, jobs: list[tuple[str, str]]) -> int:
 
     threads = [threading.Thread(target=lane, name=f"lane-{n}") for n in range(max(1, width))]
     stop_sampling = threading.Event()
-    sampler = threading.Thread(target=sample_cpu, args=(stop_sampling,), name="cpu", daemon=True)
-    sampler.start()
-    for thread in threads:
+    samplers = [
+        threading.Thread(target=sample_cpu, args=(stop_sampling,), name="cpu", daemon=True),
+        threading.Thread(target=sample_containers, args=(stop_sampling,), name="containers", daemon=True),
+    ]
+    for thread in samplers + threads:
         thread.start()
     for thread in threads:
         thread.join()
     stop_sampling.set()
-    sampler.join()
+    for thread in samplers:
+        thread.join()
     for name, _command in queue:
         append(name, 0, "not started")
     if failed:
@@ -226,7 +313,8 @@ def summary() -> int:
         return 0
     rows = [line.split("\t") for line in RECORD.read_text(encoding="utf-8").splitlines() if line]
     busy = [row[1] for row in rows if row[0] == CPU_BUSY and len(row) > 1 and row[1]]
-    rows = [row + [""] * (4 - len(row)) for row in rows if row[0] not in (STARTED, CPU_BUSY)]
+    cpu = [(row[0], row[1], int(row[2])) for row in rows if row[0] in (CPU_JOB, CPU_HOSTS) and len(row) == 3]
+    rows = [row + [""] * (4 - len(row)) for row in rows if row[0] not in CPU_ROWS]
     steps = [row for row in rows if " / " not in row[0]]
     total = sum(int(row[1]) for row in steps)
     width = max([len(row[0]) for row in rows] + [len("sum of steps")])
@@ -247,6 +335,12 @@ def summary() -> int:
             f"cores busy while the jobs ran: {round(sum(values) / len(values))} % on average; "
             f"per minute: {' '.join(map(str, values))}"
         )
+    if cpu:
+        print("CPU time (core-minutes): each job's own processes, then its containers by network")
+        for kind, name, seconds in cpu:
+            label = name if kind == CPU_JOB else f"hosts on {name}"
+            print(f"  {label:<{width}}  {seconds / 60:6.1f}")
+        print(f"  {'all of the above':<{width}}  {sum(seconds for _k, _n, seconds in cpu) / 60:6.1f}")
     for log in sorted(LOGS.glob("*.log")) if LOGS.exists() else []:
         slow = slowest_tests(log)
         if slow:

@@ -10,12 +10,13 @@ def isolate(monkeypatch, tmp_path):
     monkeypatch.setattr(timings, "BUILD", tmp_path)
     monkeypatch.setattr(timings, "RECORD", tmp_path / "timings.tsv")
     monkeypatch.setattr(timings, "LOGS", tmp_path / "logs")
+    monkeypatch.setattr(timings, "container_cpu", dict)  # the machine's real containers stay out of it
     assert timings.main(["reset"]) == 0
 
 
 def records(tmp_path):
     rows = [line.split("\t") for line in (tmp_path / "timings.tsv").read_text().splitlines()]
-    return {row[0]: row[2] for row in rows if row[0] not in (timings.STARTED, timings.CPU_BUSY)}
+    return {row[0]: row[2] for row in rows if row[0] not in timings.CPU_ROWS}
 
 
 def test_jobs_run_side_by_side_and_each_log_is_kept(monkeypatch, tmp_path, capsys):
@@ -123,3 +124,28 @@ def test_the_summary_shows_how_busy_the_cores_were(monkeypatch, tmp_path, capsys
     assert timings.summary() == 0
     out = capsys.readouterr().out
     assert "cores busy while the jobs ran: 70 % on average; per minute: 90 50\n" in out
+
+
+def test_a_jobs_cpu_includes_its_children(monkeypatch, tmp_path):
+    isolate(monkeypatch, tmp_path)
+    burn = "python3 -c 'import time; end = time.process_time() + 1.2\nwhile time.process_time() < end: pass'"
+    assert timings.main(["lanes", "1", f'burner=sh -c "{burn}"']) == 0
+    rows = [line.split("\t") for line in (tmp_path / "timings.tsv").read_text().splitlines()]
+    assert [row[1:] for row in rows if row[0] == timings.CPU_JOB] == [["burner", "1"]]
+
+
+def test_cgroup_cpu_reads_both_cgroup_versions():
+    assert timings.cgroup_seconds("2500000000\n", 1e-9) == 2.5
+    assert timings.cgroup_seconds("usage_usec 1500000\nuser_usec 1000000\n", 1e-6) == 1.5
+
+
+def test_summary_shows_cpu_by_job_and_by_network(monkeypatch, tmp_path, capsys):
+    isolate(monkeypatch, tmp_path)
+    timings.append("molecule default", 760, 0, timings.started_at() + 65)
+    timings.append_cpu(timings.CPU_JOB, "molecule default", 300)
+    timings.append_cpu(timings.CPU_HOSTS, "kraft-molecule-default", 900)
+    assert timings.main(["summary"]) == 0
+    out = capsys.readouterr().out
+    assert "molecule default     5.0" in out
+    assert "hosts on kraft-molecule-default    15.0" in out
+    assert "all of the above    20.0" in out
