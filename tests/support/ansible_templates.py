@@ -52,7 +52,8 @@ def host_variables(inventory: dict, host: str, extra: dict | None = None, roles=
     """The variables ``host`` sees: roles' defaults < group vars < host vars < roles' vars < ``extra``.
 
     ``inventory`` is ``{"groups": {name: [hosts]}, "vars": {...}, "hosts": {host: {...}}}``;
-    ``roles`` are the roles in scope, outermost first (a role that includes another lists both).
+    ``roles`` are the roles in scope, outermost first (a role that includes another lists both);
+    none for a play's own tasks.
     """
     groups = {"all": sorted(inventory["hosts"]), **inventory["groups"]}
     hostvars = {}
@@ -76,7 +77,7 @@ def host_variables(inventory: dict, host: str, extra: dict | None = None, roles=
         "groups": groups,
         "ansible_check_mode": False,
         "ansible_managed": "managed",
-        "role_path": str(ROLES / roles[-1]),
+        **({"role_path": str(ROLES / roles[-1])} if roles else {}),
         **_trusted(extra or {}),
     }
 
