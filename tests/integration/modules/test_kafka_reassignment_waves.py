@@ -1,4 +1,5 @@
-"""kafkaops.kraft.kafka_reassignment in waves, on a real three-broker Kafka 3.9.1 KRaft cluster.
+"""kafkaops.kraft.kafka_reassignment in waves, planned by kafka_reassignment_info, on a real three-broker Kafka 3.9.1
+KRaft cluster.
 
 Node 1 is broker and controller, nodes 2 and 3 are brokers only. A topic with
 every partition on broker 1 is spread over the three under a throttle, with
@@ -21,6 +22,7 @@ from tests.support.kafka_broker import KafkaBroker
 
 pytestmark = pytest.mark.integration
 REASSIGNMENT = "kafkaops.kraft.kafka_reassignment"
+INFO = "kafkaops.kraft.kafka_reassignment_info"
 # Small fetches, so the replication throttle holds every movement for a few seconds.
 FETCH = {"replica.fetch.max.bytes": "65536", "replica.fetch.response.max.bytes": "65536"}
 LIMIT = 2
@@ -115,7 +117,7 @@ def test_waves_keep_the_limit_per_broker_and_complete(cluster, run_module, topic
     producer.close()
 
     plan = run_module(
-        REASSIGNMENT,
+        INFO,
         {"topics": [topic_name], "brokers": [1, 2, 3], "max_moves_per_broker": LIMIT, "bootstrap_servers": bootstrap},
     )
     assert not plan.failed, plan.result
@@ -176,6 +178,6 @@ def test_waves_keep_the_limit_per_broker_and_complete(cluster, run_module, topic
             f"{sampler.peak} in {sampler.busy_samples}/{sampler.samples} samples (limit {LIMIT})",
         )
     )
-    after = run_module(REASSIGNMENT, {"topics": [topic_name], "brokers": [1, 2, 3], "bootstrap_servers": bootstrap})
+    after = run_module(INFO, {"topics": [topic_name], "brokers": [1, 2, 3], "bootstrap_servers": bootstrap})
     assert after["replicas_to_move"] == 0
     assert sorted(after["replicas_before"].values()) == [2, 2, 2]
