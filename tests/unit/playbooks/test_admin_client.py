@@ -92,7 +92,7 @@ def _all_tasks():
 
 def test_the_scan_finds_the_kafka_module_tasks():
     found = {(path.name, task["name"]) for path, _play, task, *_ in _all_tasks() if _action(task) in KAFKA_MODULES}
-    assert ("rebalance_wait.yml", "Submit the next wave and read the progress") not in found  # named by its includer
+    assert ("reassign.yml", "Submit the next wave and read the progress") not in found  # named by its includer
     assert ("rebalance.yml", "Submit the next wave and read the progress") in found
     assert ("decommission.yml", "Submit the next wave and read the progress") in found
     assert len(found) >= 25
