@@ -12,6 +12,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from ansible.module_utils import _internal
 from ansible.module_utils.common import warnings
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.kafkaops.kraft.plugins.module_utils import reassignment_ops
@@ -269,7 +270,9 @@ def test_a_failed_election_reports_the_whole_result():
 
 
 def run_module(monkeypatch, capsys, module, admin, args):
-    # Ansible collects warnings and deprecations per process, for the one module run it expects.
+    # Ansible collects warnings and deprecations per process, for the one module run it expects, and
+    # hands them to the controller's display instead once a test has imported controller code.
+    monkeypatch.setattr(_internal, "is_controller", False)
     monkeypatch.setattr(warnings, "_global_deprecations", {})
     monkeypatch.setattr(warnings, "_global_warnings", {})
     monkeypatch.setattr(reassignment_ops, "connect", lambda _module: admin)
