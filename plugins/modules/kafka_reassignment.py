@@ -25,7 +25,7 @@ description:
     M(kafkaops.kraft.kafka_reassignment_info), then chain step, clear_throttles and elect_leaders.
   - The plan and the progress are read with M(kafkaops.kraft.kafka_reassignment_info), which never changes
     anything. O(operation=plan), O(operation=status) and O(operation=execute) still work here but are deprecated
-    and will be removed in 1.0.0.
+    and will be removed in 0.3.0.
   - Internal topics (names starting with C(__)) are left alone unless named in O(topics).
 author: kafkaops maintainers (@kafkaops)
 extends_documentation_fragment:
@@ -38,13 +38,13 @@ options:
         partitions in progress are left to finish. It sets the throttles before it submits anything.
       - V(clear_throttles) removes the throttle settings from every live broker (and O(brokers)) and from O(topics).
       - V(elect_leaders) makes the first replica of each partition of O(topics) its leader where it is not.
-      - V(plan) (deprecated, removed in 1.0.0; use M(kafkaops.kraft.kafka_reassignment_info) with O(operation=plan))
+      - V(plan) (deprecated, removed in 0.3.0; use M(kafkaops.kraft.kafka_reassignment_info) with O(operation=plan))
         computes the reassignment and changes nothing. Partitions Kafka is still moving count as placed at the
         target of their reassignment in progress, so a re-run plans from where the cluster is heading.
-      - V(status) (deprecated, removed in 1.0.0; use M(kafkaops.kraft.kafka_reassignment_info) with
+      - V(status) (deprecated, removed in 0.3.0; use M(kafkaops.kraft.kafka_reassignment_info) with
         O(operation=status)) reports which partitions of O(assignment) (if given) are done, plus under-replicated
         and offline partitions and the per-broker replica counts of O(topics).
-      - V(execute) (deprecated, removed in 1.0.0; use V(step) in a loop until RV(complete), which moves in waves)
+      - V(execute) (deprecated, removed in 0.3.0; use V(step) in a loop until RV(complete), which moves in waves)
         sets throttles and submits the planned (or the given O(assignment)) reassignment all at once.
         It refuses to start while another reassignment is in progress.
       - The default, V(plan), is deprecated with it; name the operation.
@@ -353,14 +353,14 @@ def main():
         module.deprecate(
             "kafka_reassignment operation=%s is deprecated: use kafkaops.kraft.kafka_reassignment_info with the same"
             " options, which never changes anything and runs in check mode too" % operation,
-            version="1.0.0",
+            version="0.3.0",
             collection_name="kafkaops.kraft",
         )
     elif operation == "execute":
         module.deprecate(
             "kafka_reassignment operation=execute is deprecated: use operation=step in a loop until complete, which"
             " moves the plan in waves of at most max_moves_per_broker movements per broker",
-            version="1.0.0",
+            version="0.3.0",
             collection_name="kafkaops.kraft",
         )
     run_module(module, operation)

@@ -329,7 +329,7 @@ def test_deprecated_operations_still_work_and_say_what_replaces_them(monkeypatch
     msg = deprecation.get("msg") or deprecation["event"]["msg"]
     collection = deprecation.get("collection_name") or deprecation["deprecator"]["resolved_name"]
     assert replacement in msg and f"operation={operation}" in msg
-    assert deprecation["version"] == "1.0.0" and collection == "kafkaops.kraft"
+    assert deprecation["version"] == "0.3.0" and collection == "kafkaops.kraft"
     assert bool(admin.moving) is (operation == "execute")
 
 
