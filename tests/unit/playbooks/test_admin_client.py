@@ -91,7 +91,7 @@ def _all_tasks():
 
 
 def test_the_scan_finds_the_kafka_module_tasks():
-    found = {(path.name, task["name"]) for path, _play, task, *_ in _all_tasks() if _action(task) in KAFKA_MODULES}
+    found = {(path.name, task["name"]) for path, _play, task, *_rest in _all_tasks() if _action(task) in KAFKA_MODULES}
     assert ("reassign.yml", "Submit the next wave and read the progress") not in found  # named by its includer
     assert ("rebalance.yml", "Submit the next wave and read the progress") in found
     assert ("decommission.yml", "Submit the next wave and read the progress") in found
@@ -124,7 +124,7 @@ def test_only_kafka_modules_and_controller_actions_run_in_the_admin_python():
         for path, _play, task, interpreter, _defaults in _all_tasks()
         if interpreter == PYTHON and _action(task) not in KAFKA_MODULES
     }
-    assert {action for *_, action in in_admin} <= CONTROLLER_ONLY, in_admin
+    assert {action for *_where, action in in_admin} <= CONTROLLER_ONLY, in_admin
     # The host's own Python keeps what it ran: installs, files, copies, archives.
     others = {
         (path.name, task["name"]): interpreter
