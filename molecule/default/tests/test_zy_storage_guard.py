@@ -2,8 +2,9 @@
 
 A node that ran before but whose data directory is gone (a disk that did not
 mount) is refused: site.yml stops, the node stays stopped and unformatted.
-With kafka_kraft_reformat_node_ids it is formatted, rejoins, and the cluster
-returns to 0 under-replicated partitions. Sorts before the resilience checks,
+With kafka_kraft_reformat_node_ids, in a run limited to the node's host as the
+docs suggest, it is formatted, rejoins, and the cluster returns to 0
+under-replicated partitions. Sorts before the resilience checks,
 which start from a healthy cluster.
 """
 
@@ -25,7 +26,7 @@ def test_lost_data_directory_is_refused_then_reformatted_on_request():
         assert not K2.file(f"{DATA}/meta.properties").exists, "node 2 was formatted"
         assert not K2.service("kafka-node2").is_running
 
-        allowed = ansible_playbook("-e", '{"kafka_kraft_reformat_node_ids": [2]}')
+        allowed = ansible_playbook("-l", "kafka2", "-e", '{"kafka_kraft_reformat_node_ids": [2]}')
         assert allowed.returncode == 0, output_tail(allowed)
         assert K2.file(f"{DATA}/meta.properties").exists
         assert K2.service("kafka-node2").is_running
