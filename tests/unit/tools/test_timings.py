@@ -144,8 +144,23 @@ def test_summary_shows_cpu_by_job_and_by_network(monkeypatch, tmp_path, capsys):
     timings.append("molecule default", 760, 0, timings.started_at() + 65)
     timings.append_cpu(timings.CPU_JOB, "molecule default", 300)
     timings.append_cpu(timings.CPU_HOSTS, "kraft-molecule-default", 900)
+    timings.append_cpu(timings.CPU_STEP, "lint", 60)  # inside a job: shown, not counted twice
     assert timings.main(["summary"]) == 0
     out = capsys.readouterr().out
     assert "molecule default     5.0" in out
     assert "hosts on kraft-molecule-default    15.0" in out
+    assert "of which lint" in out
     assert "all of the above    20.0" in out
+
+
+def test_steps_timed_inside_a_job_record_their_cpu_as_part_of_it(monkeypatch, tmp_path):
+    isolate(monkeypatch, tmp_path)
+    assert timings.main(["lanes", "1", f"outer=echo ${timings.IN_JOB}"]) == 0
+    assert (tmp_path / "logs" / "outer.log").read_text() == "1\n"  # what a `timings run` in the job sees
+    monkeypatch.setenv(timings.IN_JOB, "1")
+    assert timings.main(["run", "inner", "--", "true"]) == 0
+    rows = [line.split("\t") for line in (tmp_path / "timings.tsv").read_text().splitlines()]
+    assert {row[1]: row[0] for row in rows if row[0].startswith("cpu-") and row[0] != timings.CPU_BUSY} == {
+        "outer": timings.CPU_JOB,
+        "inner": timings.CPU_STEP,
+    }
