@@ -21,10 +21,12 @@ shopt -s nullglob
 files=("${dir}/${prefix}"*)
 ((${#files[@]})) || exit 0
 
-running="$(podman ps --no-trunc -q)"
-
 prune() {
-  local file dropped=0 kept
+  local file dropped=0 kept running
+  # Read under the lock, so no record is added between this listing and the rewrite. A
+  # container caught mid-start (record written, not yet running) would lose its record:
+  # callers run this before they start the project's containers.
+  running="$(podman ps --no-trunc -q)"
   for file in "${files[@]}"; do
     # Line 1 holds the network's gateway addresses; every other line is one
     # container: ID ADDRESSES [ADDRESSES6] NAMES.
