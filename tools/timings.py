@@ -89,7 +89,7 @@ def say(text: str) -> None:
         sys.stdout.flush()
 
 
-def run(step: str, argv: list[str], log: Path | None = None, env: dict[str, str] | None = None) -> int:
+def run(step: str, argv: list[str], log: Path | None = None, env: dict[str, str] | None = None, *, cpu_kind: str = CPU_JOB) -> int:
     """Run one step; its output goes to stdout, or to `log` with a line per phase on stdout."""
     wall, began = time.time(), time.monotonic()
     phases: dict[str, float] = {}
@@ -123,7 +123,7 @@ def run(step: str, argv: list[str], log: Path | None = None, env: dict[str, str]
     for key, started in phases.items():  # a phase that never finished
         append(key, time.monotonic() - started, "failed")
     append(step, time.monotonic() - began, rc, wall)
-    append_cpu(CPU_STEP if os.environ.get(IN_JOB) else CPU_JOB, step, usage.ru_utime + usage.ru_stime)
+    append_cpu(cpu_kind, step, usage.ru_utime + usage.ru_stime)
     return rc
 
 
@@ -368,7 +368,8 @@ def main(args: list[str]) -> int:
     if args[:1] == ["summary"]:
         return summary()
     if len(args) >= 4 and args[0] == "run" and args[2] == "--":
-        return run(args[1], args[3:])
+        # A step run by a job is part of that job's CPU, so it is recorded apart and never summed.
+        return run(args[1], args[3:], cpu_kind=CPU_STEP if os.environ.get(IN_JOB) else CPU_JOB)
     if len(args) >= 3 and args[0] == "lanes" and args[1].isdigit() and all("=" in job for job in args[2:]):
         return lanes(int(args[1]), [tuple(job.split("=", 1)) for job in args[2:]])
     print(__doc__, file=sys.stderr)
