@@ -89,7 +89,9 @@ def say(text: str) -> None:
         sys.stdout.flush()
 
 
-def run(step: str, argv: list[str], log: Path | None = None, env: dict[str, str] | None = None, *, cpu_kind: str = CPU_JOB) -> int:
+def run(
+    step: str, argv: list[str], log: Path | None = None, env: dict[str, str] | None = None, *, cpu_kind: str = CPU_JOB
+) -> int:
     """Run one step; its output goes to stdout, or to `log` with a line per phase on stdout."""
     wall, began = time.time(), time.monotonic()
     phases: dict[str, float] = {}
