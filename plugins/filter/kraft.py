@@ -20,29 +20,21 @@ import json
 import uuid
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.kafkaops.kraft.plugins.plugin_utils.role_defaults import role_default
 
-# kafka_kraft_<key> for a host whose inventory does not set it: hostvars hold no
-# role defaults. tests/unit/roles/test_restated_defaults.py fails when one
-# differs from roles/kafka_kraft/defaults/main.yml.
-DEFAULTS = {
-    "client_port": 9092,
-    "controller_port": 10092,
-    "data_root": "/var/kafka/logs",
-    "controllers_group": "kafka_controllers",
-    "brokers_group": "kafka_brokers",
-    "listen_address": "0.0.0.0",  # noqa: S104 - brokers serve remote clients
-    "internal_port_offset": 100,
-    "jmx_port": 9999,
-    "jmx_exporter_port": 7071,
-    # Read for every Kafka host by kraft_monitoring.
-    "jmx_exporter_enabled": False,
-    "jmx_exporter_username": "prometheus",
-    "tls_enabled": False,
-}
+# Where a node listens when neither kafka_kraft_nodes nor the host says: no role
+# default exists for it, the node model is its only home.
+LISTEN_ADDRESS = "0.0.0.0"  # noqa: S104 - brokers serve remote clients
+_UNSET = object()
 
 
 def _setting(hv, key):
-    return hv.get("kafka_kraft_" + key, DEFAULTS[key])
+    """kafka_kraft_<key> of a host: its inventory's value, else kafka_kraft's role default."""
+    name = "kafka_kraft_" + key
+    value = hv.get(name, _UNSET)
+    if value is not _UNSET:
+        return value
+    return LISTEN_ADDRESS if key == "listen_address" else role_default("kafka_kraft", name)
 
 
 def internal_port(client_port, offset):

@@ -19,19 +19,20 @@ from __future__ import annotations
 import hashlib
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.kafkaops.kraft.plugins.filter.kraft import DEFAULTS, kraft_nodes
+from ansible_collections.kafkaops.kraft.plugins.filter.kraft import kraft_nodes
+from ansible_collections.kafkaops.kraft.plugins.plugin_utils.role_defaults import role_default
 
-# The app roles' defaults, for app hosts whose inventory does not set them:
-# hostvars hold no role defaults. The kafka_kraft ones are kraft.DEFAULTS;
-# tests/unit/roles/test_restated_defaults.py keeps both equal to the roles'.
-APP_DEFAULTS = {
-    "fastapi_producer_port": 8001,
-    "fastapi_producer_api_auth": False,
-    "fastapi_consumer_base_port": 8002,
-    "fastapi_consumer_instances": 1,
-    "fastapi_consumer_api_auth": False,
-    "fastapi_app_behind_proxy": False,
+# Which role owns each app setting the scrape targets read: a host whose
+# inventory does not set one gets that role's default (hostvars hold no role defaults).
+APP_SETTING_ROLES = {
+    "fastapi_producer_port": "fastapi_producer",
+    "fastapi_producer_api_auth": "fastapi_producer",
+    "fastapi_consumer_base_port": "fastapi_consumer",
+    "fastapi_consumer_instances": "fastapi_consumer",
+    "fastapi_consumer_api_auth": "fastapi_consumer",
+    "fastapi_app_behind_proxy": "fastapi_app",
 }
+_UNSET = object()
 # jmx_exporter 1.0.x checks basic auth against PBKDF2 (javax.crypto): the salt is
 # taken as UTF-8 text, keyLength counts bytes, the hash is lower-case hex.
 EXPORTER_HASH_ALGORITHM = "PBKDF2WithHmacSHA256"
@@ -45,12 +46,21 @@ def _flag(value):
     return str(value).strip().lower() not in FALSE if value is not None else False
 
 
+def _setting(hv, name, role):
+    value = hv.get(name, _UNSET)
+    return role_default(role, name) if value is _UNSET else value
+
+
 def _app(hv, name):
-    return hv.get(name, APP_DEFAULTS[name])
+    return _setting(hv, name, APP_SETTING_ROLES[name])
+
+
+def _kraft(hv, name):
+    return _setting(hv, name, "kafka_kraft")
 
 
 def _exporter_on(hv):
-    return _flag(hv.get("kafka_kraft_jmx_exporter_enabled", DEFAULTS["jmx_exporter_enabled"]))
+    return _flag(_kraft(hv, "kafka_kraft_jmx_exporter_enabled"))
 
 
 def _address(host, hv):
@@ -126,9 +136,11 @@ def _exporter_security(hosts, hostvars):
     for host in sorted(set(hosts)):
         hv = hostvars[host]
         # kafka_kraft_jmx_exporter_tls defaults to kafka_kraft_tls_enabled.
-        tls = _flag(hv.get("kafka_kraft_jmx_exporter_tls", hv.get("kafka_kraft_tls_enabled", DEFAULTS["tls_enabled"])))
+        tls = _flag(hv.get("kafka_kraft_jmx_exporter_tls", _kraft(hv, "kafka_kraft_tls_enabled")))
         auth = not _placeholder(hv.get("kafka_kraft_jmx_exporter_password"))
-        username = hv.get("kafka_kraft_jmx_exporter_username") or DEFAULTS["jmx_exporter_username"]
+        username = hv.get("kafka_kraft_jmx_exporter_username") or role_default(
+            "kafka_kraft", "kafka_kraft_jmx_exporter_username"
+        )
         username = str(username) if auth else None
         found.setdefault((tls, username), []).append(host)
     if len(found) > 1:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import ipaddress
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.kafkaops.kraft.plugins.filter.kraft import DEFAULTS, derived_port
+from ansible_collections.kafkaops.kraft.plugins.filter.kraft import derived_port
+from ansible_collections.kafkaops.kraft.plugins.plugin_utils.role_defaults import role_default
 
 
 def kraft_source_range_problems(ranges, min_prefix_v4=16, min_prefix_v6=48):
@@ -71,7 +72,11 @@ def kraft_cluster_ports(nodes, internal_port_offset=None):
     A node from kraft_nodes carries its INTERNAL port; ``internal_port_offset``
     (default 100) serves only nodes made without one.
     """
-    offset = DEFAULTS["internal_port_offset"] if internal_port_offset is None else internal_port_offset
+    offset = (
+        role_default("kafka_kraft", "kafka_kraft_internal_port_offset")
+        if internal_port_offset is None
+        else internal_port_offset
+    )
     ports = set()
     for node in nodes:
         ports.add(node["controller_port"])

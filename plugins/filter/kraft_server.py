@@ -7,8 +7,9 @@ decision about listeners, TLS and SASL lives here, under unit test.
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.kafkaops.kraft.plugins.filter.kraft import DEFAULTS, derived_port
+from ansible_collections.kafkaops.kraft.plugins.filter.kraft import derived_port
 from ansible_collections.kafkaops.kraft.plugins.filter.kraft_security import _plain_user
+from ansible_collections.kafkaops.kraft.plugins.plugin_utils.role_defaults import role_default
 
 PLAIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
 SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule"
@@ -99,7 +100,7 @@ def kraft_server_properties(node, settings):
     inter_broker = settings["inter_broker_protocol"]
     controller = settings["controller_protocol"]
     internal = inter_broker != client
-    offset = settings.get("internal_port_offset", DEFAULTS["internal_port_offset"])
+    offset = settings.get("internal_port_offset", role_default("kafka_kraft", "kafka_kraft_internal_port_offset"))
     listeners, advertised = _listeners(node, client, offset, internal)
     protocol_map = [f"CONTROLLER:{controller}", f"{client}:{client}"]
     if internal:

@@ -1,9 +1,9 @@
 """Role defaults restated elsewhere agree with the role's own defaults/main.yml.
 
-A filter that reads a host's variables from hostvars sees no role defaults, so
-plugins/filter/kraft.py (DEFAULTS, kafka_kraft's) and kraft_monitoring.py
-(APP_DEFAULTS, the app roles') restate them; a role's defaults may restate
-another role's ("{{ prometheus_port | default(9090) }}"). A copy that drifts
+A filter that reads a host's variables from hostvars sees no role defaults; the
+filters read them from the roles' defaults files (plugins/plugin_utils/role_defaults.py).
+A role's defaults may still restate another role's
+("{{ prometheus_port | default(9090) }}"). A copy that drifts
 from its source would make a port or a switch differ between the role that
 sets it up and the one that opens or scrapes it.
 """
@@ -24,8 +24,6 @@ DEFAULTS = {
     for p in sorted(ROLES.iterdir())
     if (p / "defaults" / "main.yml").is_file()
 }
-# kraft.DEFAULTS keys with no kafka_kraft default: inventory-only settings.
-INVENTORY_ONLY = {"listen_address"}
 # "{{ name | default(literal) }}"; default(x, true) also replaces empty values, so it is no restatement.
 RESTATED = re.compile(r"\b([a-z][a-z0-9_]*)\s*\|\s*default\(\s*('[^']*'|-?\d+|true|false|\[\])\s*\)")
 
@@ -41,20 +39,17 @@ def _owners(name):
     return [role for role, values in DEFAULTS.items() if name in values]
 
 
-def test_kraft_defaults_are_the_kafka_kraft_role_defaults():
-    restated = _plugin("kraft").DEFAULTS
-    role = DEFAULTS["kafka_kraft"]
-    assert sorted(key for key in restated if "kafka_kraft_" + key not in role) == sorted(INVENTORY_ONLY)
-    shared = {key: value for key, value in restated.items() if key not in INVENTORY_ONLY}
-    assert shared == {key: role["kafka_kraft_" + key] for key in shared}
-    # The port bases every derived port starts from are among them.
-    assert {"client_port", "controller_port", "internal_port_offset", "jmx_port", "jmx_exporter_port"} <= set(shared)
+def test_the_filters_restate_no_role_default():
+    """The node model and the scrape targets read the roles' defaults files; no copy of them exists in Python."""
+    for name in ("kraft", "kraft_monitoring", "kraft_server", "kraft_network"):
+        plugin = _plugin(name)
+        assert not hasattr(plugin, "DEFAULTS")
+        assert not hasattr(plugin, "APP_DEFAULTS")
 
 
-def test_monitoring_app_defaults_are_the_app_roles_defaults():
-    restated = _plugin("kraft_monitoring").APP_DEFAULTS
-    assert {name: len(_owners(name)) for name in restated} == dict.fromkeys(restated, 1)
-    assert restated == {name: DEFAULTS[_owners(name)[0]][name] for name in restated}
+def test_the_monitoring_app_settings_name_the_role_that_owns_each():
+    owners = _plugin("kraft_monitoring").APP_SETTING_ROLES
+    assert {name: _owners(name) for name in owners} == {name: [role] for name, role in owners.items()}
 
 
 def _restatements():
