@@ -61,6 +61,19 @@ def _token_hash(token, salt_seed, iterations=DEFAULT_ITERATIONS):
     return f"{SCHEME}${int(iterations)}${_b64(salt)}${_b64(digest)}"
 
 
+def kraft_instance_ports(base_port, instances):
+    """The ports of an app's instances: consecutive from ``base_port`` (the consumer's rule, one place)."""
+    try:
+        base, count = int(base_port), int(instances)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError(
+            f"an app's base port and instance count must be integers, got {base_port!r} and {instances!r}"
+        ) from None
+    if count < 1 or not 1 <= base <= 65535 or base + count - 1 > 65535:
+        raise AnsibleFilterError(f"{count} instances from port {base} do not fit in 1-65535 (at least 1 instance)")
+    return list(range(base, base + count))
+
+
 def kraft_token_hashes(tokens, salt_seed, iterations=DEFAULT_ITERATIONS):
     """_token_hash of each token, each with its own salt (seed and position)."""
     return [_token_hash(token, f"{salt_seed}|{index}", iterations) for index, token in enumerate(tokens or [])]
@@ -70,5 +83,6 @@ class FilterModule:
     def filters(self):
         return {
             "kraft_dotenv_value": kraft_dotenv_value,
+            "kraft_instance_ports": kraft_instance_ports,
             "kraft_token_hashes": kraft_token_hashes,
         }

@@ -20,6 +20,7 @@ import hashlib
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.kafkaops.kraft.plugins.filter.kraft import kraft_nodes
+from ansible_collections.kafkaops.kraft.plugins.filter.kraft_apps import kraft_instance_ports
 from ansible_collections.kafkaops.kraft.plugins.plugin_utils.role_defaults import role_default
 
 # Which role owns each app setting the scrape targets read: a host whose
@@ -194,8 +195,9 @@ def kraft_app_targets(hosts, hostvars, monitoring_host=None):
             continue
         address = "127.0.0.1" if behind_proxy else _address(host, hv)
         ports = {"producer": [int(_app(hv, "fastapi_producer_port"))]}
-        base = int(_app(hv, "fastapi_consumer_base_port"))
-        ports["consumer"] = [base + i for i in range(int(_app(hv, "fastapi_consumer_instances")))]
+        ports["consumer"] = kraft_instance_ports(
+            _app(hv, "fastapi_consumer_base_port"), _app(hv, "fastapi_consumer_instances")
+        )
         for app in ("producer", "consumer"):
             for port in ports[app]:
                 group = {"targets": [f"{address}:{port}"], "labels": {"host": host, "app": app}}

@@ -71,3 +71,20 @@ def test_unusable_tokens_are_refused_without_echo(token):
     with pytest.raises(AnsibleFilterError) as exc:
         kraft_apps._token_hash(token, "seed")
     assert token is None or token.strip() not in str(exc.value)
+
+
+def test_instance_ports_count_up_from_the_base():
+    assert kraft_apps.kraft_instance_ports(8002, 2) == [8002, 8003]
+    assert kraft_apps.kraft_instance_ports("8002", "1") == [8002]
+
+
+@pytest.mark.parametrize(("base", "instances"), [(8002, 0), (65535, 2), (0, 1), ("x", 1)])
+def test_instance_ports_that_cannot_exist_are_refused(base, instances):
+    with pytest.raises(AnsibleFilterError):
+        kraft_apps.kraft_instance_ports(base, instances)
+
+
+def test_the_consumer_role_and_the_monitoring_use_the_same_port_rule():
+    role = (Path(__file__).resolve().parents[3] / "roles/fastapi_consumer/tasks/main.yml").read_text()
+    assert "kraft_instance_ports(fastapi_consumer_instances)" in role
+    assert "range(" not in role
