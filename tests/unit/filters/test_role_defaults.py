@@ -63,3 +63,24 @@ def test_a_templated_default_is_refused_with_its_name(roles):
 def test_a_missing_default_names_the_role_and_the_setting():
     with pytest.raises(AnsibleFilterError, match="role kafka_kraft has no default kafka_kraft_nope"):
         role_defaults.role_default("kafka_kraft", "kafka_kraft_nope")
+
+
+def test_every_default_the_filters_read_is_a_literal_of_its_role():
+    from ansible_collections.kafkaops.kraft.plugins.filter.kraft_monitoring import APP_SETTING_ROLES
+
+    for name, role in APP_SETTING_ROLES.items():
+        role_defaults.role_default(role, name)
+    for key in (
+        "client_port",
+        "controller_port",
+        "data_root",
+        "controllers_group",
+        "brokers_group",
+        "internal_port_offset",
+        "jmx_port",
+        "jmx_exporter_port",
+        "jmx_exporter_enabled",
+        "jmx_exporter_username",
+        "tls_enabled",
+    ):
+        role_defaults.role_default("kafka_kraft", "kafka_kraft_" + key)
