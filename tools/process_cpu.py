@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Where a run's CPU goes, process by process, from the kernel's process accounting.
 
     python3 tools/process_cpu.py on FILE     start accounting every exiting process into FILE (root)
@@ -76,7 +75,7 @@ def chains(processes: list[Process], depth: int) -> list[tuple[Process, str]]:
     named = []
     for process in processes:
         names, current = [process.comm], process
-        for _ in range(depth):
+        for _level in range(depth):
             current = parent(current)
             if current is None:
                 break
