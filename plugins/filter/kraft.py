@@ -20,21 +20,18 @@ import json
 import uuid
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.kafkaops.kraft.plugins.plugin_utils.role_defaults import role_default
+from ansible_collections.kafkaops.kraft.plugins.plugin_utils.role_defaults import host_setting
 
 # Where a node listens when neither kafka_kraft_nodes nor the host says: no role
 # default exists for it, the node model is its only home.
 LISTEN_ADDRESS = "0.0.0.0"  # noqa: S104 - brokers serve remote clients
-_UNSET = object()
 
 
 def _setting(hv, key):
     """kafka_kraft_<key> of a host: its inventory's value, else kafka_kraft's role default."""
-    name = "kafka_kraft_" + key
-    value = hv.get(name, _UNSET)
-    if value is not _UNSET:
-        return value
-    return LISTEN_ADDRESS if key == "listen_address" else role_default("kafka_kraft", name)
+    if key == "listen_address":
+        return hv.get("kafka_kraft_listen_address", LISTEN_ADDRESS)
+    return host_setting(hv, "kafka_kraft", "kafka_kraft_" + key)
 
 
 def internal_port(client_port, offset):

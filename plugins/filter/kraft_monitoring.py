@@ -21,7 +21,7 @@ import hashlib
 from ansible.errors import AnsibleFilterError
 from ansible_collections.kafkaops.kraft.plugins.filter.kraft import kraft_nodes
 from ansible_collections.kafkaops.kraft.plugins.filter.kraft_apps import kraft_instance_ports
-from ansible_collections.kafkaops.kraft.plugins.plugin_utils.role_defaults import role_default
+from ansible_collections.kafkaops.kraft.plugins.plugin_utils.role_defaults import host_setting, role_default
 
 # Which role owns each app setting the scrape targets read: a host whose
 # inventory does not set one gets that role's default (hostvars hold no role defaults).
@@ -33,7 +33,6 @@ APP_SETTING_ROLES = {
     "fastapi_consumer_api_auth": "fastapi_consumer",
     "fastapi_app_behind_proxy": "fastapi_app",
 }
-_UNSET = object()
 # jmx_exporter 1.0.x checks basic auth against PBKDF2 (javax.crypto): the salt is
 # taken as UTF-8 text, keyLength counts bytes, the hash is lower-case hex.
 EXPORTER_HASH_ALGORITHM = "PBKDF2WithHmacSHA256"
@@ -47,17 +46,12 @@ def _flag(value):
     return str(value).strip().lower() not in FALSE if value is not None else False
 
 
-def _setting(hv, name, role):
-    value = hv.get(name, _UNSET)
-    return role_default(role, name) if value is _UNSET else value
-
-
 def _app(hv, name):
-    return _setting(hv, name, APP_SETTING_ROLES[name])
+    return host_setting(hv, APP_SETTING_ROLES[name], name)
 
 
 def _kraft(hv, name):
-    return _setting(hv, name, "kafka_kraft")
+    return host_setting(hv, "kafka_kraft", name)
 
 
 def _exporter_on(hv):

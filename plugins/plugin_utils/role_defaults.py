@@ -16,6 +16,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
+_UNSET = object()
 
 
 @lru_cache(maxsize=None)
@@ -36,3 +37,9 @@ def role_default(role: str, name: str):
     if isinstance(value, str) and ("{{" in value or "{%" in value):
         raise AnsibleFilterError(f"role {role}'s default {name} is a template; a filter needs a literal there")
     return value
+
+
+def host_setting(hostvars_of_host, role: str, name: str):
+    """A host's ``name``: its inventory's value (even an empty one), else ``role``'s default."""
+    value = hostvars_of_host.get(name, _UNSET)
+    return role_default(role, name) if value is _UNSET else value
